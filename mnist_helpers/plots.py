@@ -1,0 +1,147 @@
+"""Figures for the notebooks. Each function returns a matplotlib Figure and,
+given ``save="name.png"``, writes it into the repository's ``images/`` folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from .paths import images_dir
+
+
+def save_figure(fig, save: str | None, folder: Path | None = None) -> Path | None:
+    """Save ``fig`` as ``folder/save`` (default folder: ``images/``); returns the path."""
+    if not save:
+        return None
+    folder = Path(folder) if folder is not None else images_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / save
+    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def _as_images(images) -> np.ndarray:
+    x = torch.as_tensor(images).detach().cpu().float()
+    if x.dim() == 4:
+        if x.shape[1] != 1:
+            raise ValueError(f"expected one channel, got shape {tuple(x.shape)}")
+        x = x[:, 0]
+    if x.dim() != 3:
+        raise ValueError(f"expected images of shape (N, H, W) or (N, 1, H, W), got {tuple(x.shape)}")
+    return x.numpy()
+
+
+def sample_grid(images, labels, n: int = 32, cols: int = 8, title: str | None = None, save: str | None = None):
+    """A grid of the first ``n`` images with their labels."""
+    x, y = _as_images(images)[:n], torch.as_tensor(labels)[:n].tolist()
+    if len(x) == 0:
+        raise ValueError("no images to show")
+    rows = int(np.ceil(len(x) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.25))
+    for ax, i in zip(np.ravel(axes), range(rows * cols)):
+        ax.axis("off")
+        if i < len(x):
+            ax.imshow(x[i], cmap="gray_r")
+            ax.set_title(str(y[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def class_counts(counts: dict, title: str = "images per class", save: str | None = None):
+    """A bar chart of ``{class: count}``."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    keys = list(counts)
+    bars = ax.bar([str(k) for k in keys], [counts[k] for k in keys], color="tab:blue")
+    ax.bar_label(bars, fontsize=7)
+    ax.set_xlabel("digit")
+    ax.set_ylabel("images")
+    ax.set_title(title)
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def training_curves(history, title: str | None = None, save: str | None = None):
+    """2x2 panel: train loss, train accuracy, test loss, test accuracy per epoch.
+
+    If the learning rate changed during training it is drawn on a second axis
+    in the train-loss panel.
+    """
+    h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    epochs = np.arange(1, len(h["test_acc"]) + 1)
+    if len(epochs) == 0:
+        raise ValueError("the history is empty: train for at least one epoch")
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    panels = [("train_loss", "Training loss", "tab:blue"), ("train_acc", "Training accuracy (%)", "tab:blue"),
+              ("test_loss", "Test loss", "tab:orange"), ("test_acc", "Test accuracy (%)", "tab:orange")]
+    for ax, (key, label, color) in zip(axes.ravel(), panels):
+        ax.plot(epochs, h[key], marker="o", ms=3, color=color)
+        ax.set_title(label)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    best = int(np.argmax(h["test_acc"]))
+    axes[1, 1].annotate(f"final {h['test_acc'][-1]:.2f}%", (epochs[-1], h["test_acc"][-1]),
+                        textcoords="offset points", xytext=(-60, -15), fontsize=8)
+    axes[1, 1].plot(epochs[best], h["test_acc"][best], "k*", ms=8, label=f"best {h['test_acc'][best]:.2f}%")
+    axes[1, 1].legend(loc="lower right", fontsize=8)
+    if len(set(np.round(h.get("lr", []), 12))) > 1:
+        lr_ax = axes[0, 0].twinx()
+        lr_ax.plot(epochs, h["lr"], color="tab:green", ls="--", label="learning rate")
+        lr_ax.set_ylabel("learning rate (epoch start)", color="tab:green")
+        lr_ax.tick_params(axis="y", colors="tab:green")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def confusion_matrix(preds, targets, num_classes: int = 10, save: str | None = None):
+    """Counts of true (rows) versus predicted (columns) labels."""
+    p, t = torch.as_tensor(preds).long(), torch.as_tensor(targets).long()
+    if p.shape != t.shape:
+        raise ValueError(f"preds and targets differ in shape: {tuple(p.shape)} vs {tuple(t.shape)}")
+    cm = torch.bincount(t * num_classes + p, minlength=num_classes ** 2).reshape(num_classes, num_classes).numpy()
+    fig, ax = plt.subplots(figsize=(6, 5.4))
+    shown = np.where(cm > 0, np.log10(cm + 1), 0)
+    ax.imshow(shown, cmap="Blues")
+    for i in range(num_classes):
+        for j in range(num_classes):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if shown[i, j] > shown.max() * 0.6 else "black")
+    ax.set_xticks(range(num_classes))
+    ax.set_yticks(range(num_classes))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    errors = int(cm.sum() - np.trace(cm))
+    ax.set_title(f"confusion matrix ({errors} errors of {int(cm.sum())})")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def misclassified(images, preds, targets, n: int = 24, cols: int = 8, save: str | None = None):
+    """A gallery of up to ``n`` misclassified images, titled 'true→predicted'."""
+    x = _as_images(images)
+    p, t = torch.as_tensor(preds), torch.as_tensor(targets)
+    wrong = torch.nonzero(p != t).flatten()[:n].tolist()
+    if not wrong:
+        raise ValueError("no misclassified images to show")
+    rows = int(np.ceil(len(wrong) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.15, rows * 1.35))
+    for ax, k in zip(np.ravel(axes), range(rows * cols)):
+        ax.axis("off")
+        if k < len(wrong):
+            i = wrong[k]
+            ax.imshow(x[i], cmap="gray_r")
+            ax.set_title(f"{int(t[i])}→{int(p[i])}", fontsize=9, color="tab:red")
+    fig.suptitle(f"misclassified test images (true→predicted), first {len(wrong)} of {int((p != t).sum())}")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig

@@ -1,0 +1,134 @@
+"""Train/test loops in the manner of pytorch/examples mnist/main.py, plus ``fit``."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+
+@dataclass
+class History:
+    """Per-epoch metrics; accuracies are in percent, losses are per-sample means."""
+
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    epoch_seconds: list = field(default_factory=list)  # wall time of the training pass
+    test_seconds: list = field(default_factory=list)   # wall time of the evaluation pass
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __len__(self) -> int:
+        return len(self.test_acc)
+
+
+def _device_of(model: torch.nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _check_loss(loss: torch.Tensor, where: str) -> float:
+    value = loss.item()
+    if not math.isfinite(value):
+        raise FloatingPointError(
+            f"loss became {value} {where}; lower the learning rate or check the inputs for NaN/inf"
+        )
+    return value
+
+
+def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_batch: bool = False,
+                desc: str = "train") -> tuple[float, float]:
+    """One pass over ``loader``; returns (mean loss, accuracy %). Raises on a NaN/inf loss."""
+    model.train()
+    device = _device_of(model)
+    total_loss, correct, seen = 0.0, 0, 0
+    bar = tqdm(loader, desc=desc, leave=False, dynamic_ncols=True)
+    for data, target in bar:
+        data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        output = model(data)
+        loss = F.cross_entropy(output, target)
+        batch_loss = _check_loss(loss, f"at batch {seen // max(len(target), 1)}")
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None and step_scheduler_per_batch:
+            scheduler.step()
+        n = len(target)
+        total_loss += batch_loss * n
+        correct += (output.argmax(dim=1) == target).sum().item()
+        seen += n
+        bar.set_postfix(loss=f"{batch_loss:.4f}", acc=f"{100.0 * correct / seen:.2f}")
+    if seen == 0:
+        raise ValueError("the training loader yielded no batches; is the dataset empty?")
+    return total_loss / seen, 100.0 * correct / seen
+
+
+@torch.no_grad()
+def evaluate(model, loader) -> tuple[float, float]:
+    """Mean loss (summed with reduction='sum', divided by samples) and accuracy % on ``loader``."""
+    model.eval()
+    device = _device_of(model)
+    total_loss, correct, seen = 0.0, 0, 0
+    for data, target in loader:
+        data, target = data.to(device), target.to(device)
+        output = model(data)
+        total_loss += F.cross_entropy(output, target, reduction="sum").item()
+        correct += (output.argmax(dim=1) == target).sum().item()
+        seen += len(target)
+    if seen == 0:
+        raise ValueError("the evaluation loader yielded no batches; is the dataset empty?")
+    return total_loss / seen, 100.0 * correct / seen
+
+
+@torch.no_grad()
+def predict(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
+    """(predicted labels, true labels) over ``loader``, on the CPU."""
+    model.eval()
+    device = _device_of(model)
+    preds, targets = [], []
+    for data, target in loader:
+        preds.append(model(data.to(device)).argmax(dim=1).cpu())
+        targets.append(target.cpu())
+    return torch.cat(preds), torch.cat(targets)
+
+
+def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 15, *,
+        step_scheduler_per_batch: bool | None = None, verbose: bool = True) -> History:
+    """Train for ``epochs`` and evaluate after each; returns a :class:`History`.
+
+    ``scheduler`` is stepped once per batch for ``OneCycleLR``/``CyclicLR`` (or
+    when ``step_scheduler_per_batch=True``), otherwise once per epoch.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if step_scheduler_per_batch is None:
+        step_scheduler_per_batch = isinstance(
+            scheduler, (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR))
+    history = History()
+    for epoch in range(1, epochs + 1):
+        lr = optimizer.param_groups[0]["lr"]
+        start = time.perf_counter()
+        train_loss, train_acc = train_epoch(model, train_data, optimizer, scheduler,
+                                            step_scheduler_per_batch=step_scheduler_per_batch,
+                                            desc=f"epoch {epoch}/{epochs}")
+        train_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        test_loss, test_acc = evaluate(model, test_data)
+        test_seconds = time.perf_counter() - start
+        if scheduler is not None and not step_scheduler_per_batch:
+            scheduler.step()
+        for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("test_loss", test_loss),
+                           ("test_acc", test_acc), ("lr", lr), ("epoch_seconds", train_seconds),
+                           ("test_seconds", test_seconds)):
+            getattr(history, key).append(value)
+        if verbose:
+            print(f"epoch {epoch:2d}/{epochs}  lr {lr:.4f}  train loss {train_loss:.4f} acc {train_acc:6.2f}%  "
+                  f"test loss {test_loss:.4f} acc {test_acc:6.2f}%  ({train_seconds:.1f}s)", flush=True)
+    return history

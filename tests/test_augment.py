@@ -1,0 +1,92 @@
+"""The batched warp against torchvision on real digits.
+
+Tolerances (pixels in [0, 1]):
+- rotation vs ``TF.rotate(..., BILINEAR)`` with zero padding (``fill=None``; the tensor
+  path's ``fill=0`` blends edges through a mask instead): the same bilinear sampling,
+  so max |diff| < 1e-4;
+- centre crop 22 + resize 28 vs ``CenterCrop(22)`` + ``Resize(28)``: identical sample
+  positions. Inside the crop they agree to < 1e-4; on the output's border rows and
+  columns Resize clamps to the crop's edge while the warp also reads the pixel just
+  outside it, with bilinear weight 3/28, so there max |diff| <= 3/28 (~0.107).
+"""
+import pytest
+import torch
+import torchvision.transforms.functional as TF
+from torchvision.transforms import CenterCrop, InterpolationMode, Resize
+
+from mnist_helpers.augment import RandomRotateCrop, affine_matrices, warp
+
+
+@pytest.fixture(scope="module")
+def digits(test_split):
+    return test_split.data[:256].unsqueeze(1).float() / 255.0
+
+
+@pytest.mark.parametrize("angle", [-15.0, -7.5, 3.0, 10.0, 15.0])
+def test_rotation_matches_torchvision_rotate(digits, angle):
+    ours = warp(digits, affine_matrices(torch.full((len(digits),), angle), torch.ones(len(digits))))
+    theirs = TF.rotate(digits, angle, interpolation=InterpolationMode.BILINEAR)
+    assert (ours - theirs).abs().max().item() < 1e-4
+
+
+def test_rotation_direction_is_counter_clockwise(digits):
+    # A point right of centre moves up (smaller row index) under +90°.
+    img = torch.zeros(1, 1, 28, 28)
+    img[0, 0, 14, 24] = 1.0
+    out = warp(img, affine_matrices(torch.tensor([90.0]), torch.ones(1)))
+    row, col = divmod(int(out.flatten().argmax()), 28)
+    assert col in (13, 14) and row < 8
+
+
+def test_centre_crop_resize_matches_torchvision(digits):
+    ours = warp(digits, affine_matrices(torch.zeros(len(digits)), torch.full((len(digits),), 22 / 28)))
+    theirs = Resize((28, 28), antialias=True)(CenterCrop(22)(digits))
+    diff = (ours - theirs).abs()
+    assert diff[..., 1:-1, 1:-1].max().item() < 1e-4
+    assert diff.max().item() <= 3 / 28 + 1e-4
+    assert diff.mean().item() < 1e-3
+
+
+def test_rotation_and_crop_compose_into_one_affine_map(digits):
+    """Rotation + zoom by 28/22 in one warp equals torchvision's single-resample ``affine``."""
+    ours = warp(digits, affine_matrices(torch.full((len(digits),), 12.0), torch.full((len(digits),), 22 / 28)))
+    # TF.affine measures angles clockwise, TF.rotate and our warp counter-clockwise
+    theirs = TF.affine(digits, angle=-12.0, translate=[0, 0], scale=28 / 22, shear=[0.0],
+                       interpolation=InterpolationMode.BILINEAR)
+    assert (ours - theirs).abs().max().item() < 1e-4
+
+
+def test_random_draws_stay_in_range_and_crop_with_the_given_probability():
+    aug = RandomRotateCrop(degrees=15, crop_prob=0.1)
+    m = aug.sample_matrices(20000, torch.Generator().manual_seed(0))
+    scale = torch.linalg.det(m[:, :, :2]).sqrt()
+    cropped = (scale - 22 / 28).abs() < 1e-6
+    assert torch.all(cropped | ((scale - 1).abs() < 1e-6))
+    assert abs(cropped.float().mean().item() - 0.1) < 0.01
+    angles = torch.rad2deg(torch.atan2(m[:, 1, 0], m[:, 0, 0]))
+    assert angles.abs().max().item() <= 15.0 + 1e-4 and angles.abs().max().item() > 14.5
+
+
+def test_same_seed_same_batch(digits):
+    aug = RandomRotateCrop()
+    a = aug(digits, torch.Generator().manual_seed(7))
+    b = aug(digits, torch.Generator().manual_seed(7))
+    c = aug(digits, torch.Generator().manual_seed(8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_area_rotated_in_from_outside_is_background():
+    ones = torch.ones(1, 1, 28, 28)
+    out = warp(ones, affine_matrices(torch.tensor([45.0]), torch.ones(1)))
+    assert out[0, 0, 0, 0].item() == 0.0 and out[0, 0, 14, 14].item() == pytest.approx(1.0)
+
+
+def test_bad_arguments_are_value_errors():
+    with pytest.raises(ValueError, match="crop_prob must be a probability"):
+        RandomRotateCrop(crop_prob=-0.1)
+    with pytest.raises(ValueError, match="degrees must be >= 0"):
+        RandomRotateCrop(degrees=-1)
+    with pytest.raises(ValueError, match=r"shape \(N, 1, H, W\)"):
+        RandomRotateCrop()(torch.zeros(4, 28, 28))
+    with pytest.raises(ValueError, match="floating-point"):
+        RandomRotateCrop()(torch.zeros(4, 1, 28, 28, dtype=torch.uint8))

@@ -1,0 +1,83 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from mnist_helpers.pipeline import TensorLoader
+from mnist_helpers.reproducibility import pick_device, seed_from_env, set_seed
+from mnist_helpers.training import History, evaluate, fit, predict
+
+
+def small_cnn():
+    return nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
+
+
+def run(train_split, test_split, seed, epochs=2):
+    set_seed(seed)
+    model = small_cnn()
+    train = TensorLoader(train_split.data[:3000], train_split.targets[:3000], 64, shuffle=True, seed=seed)
+    test = TensorLoader(test_split.data[:1000], test_split.targets[:1000], 500)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    return model, test, fit(model, train, test, opt, sched, epochs=epochs, verbose=False)
+
+
+def test_fit_lowers_the_loss_and_beats_chance(train_split, test_split):
+    model, test, history = run(train_split, test_split, seed=0, epochs=3)
+    assert history.train_loss[-1] < history.train_loss[0] < math.log(10) + 0.1
+    assert history.test_acc[-1] > 50.0  # chance is 10%
+    assert history.lr == pytest.approx([0.05, 0.025, 0.0125])  # per-epoch scheduler stepped once per epoch
+    assert set(history.to_dict()) >= {"train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_seconds"}
+    loss, acc = evaluate(model, test)
+    assert acc == pytest.approx(history.test_acc[-1]) and loss == pytest.approx(history.test_loss[-1])
+    preds, targets = predict(model, test)
+    assert (preds == targets).float().mean().item() * 100 == pytest.approx(acc)
+
+
+def test_same_seed_gives_identical_history_on_cpu(train_split, test_split):
+    strip = lambda h: {k: v for k, v in h.to_dict().items() if not k.endswith("seconds")}
+    _, _, a = run(train_split, test_split, seed=5)
+    _, _, b = run(train_split, test_split, seed=5)
+    _, _, c = run(train_split, test_split, seed=6)
+    assert strip(a) == strip(b)
+    assert strip(a) != strip(c)
+
+
+def test_nan_loss_stops_training():
+    class Broken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return torch.full((x.shape[0], 10), float("nan")) + self.w
+
+    images, labels = torch.zeros(8, 28, 28, dtype=torch.uint8), torch.zeros(8, dtype=torch.long)
+    loader = TensorLoader(images, labels, 4)
+    model = Broken()
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        fit(model, loader, loader, torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, verbose=False)
+
+
+def test_one_cycle_is_stepped_per_batch(test_split):
+    set_seed(0)
+    model = small_cnn()
+    loader = TensorLoader(test_split.data[:512], test_split.targets[:512], 128)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, epochs=2, steps_per_epoch=len(loader))
+    fit(model, loader, loader, opt, sched, epochs=2, verbose=False)
+    assert sched.last_epoch == 2 * len(loader)
+
+
+def test_bad_arguments(monkeypatch):
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        fit(small_cnn(), [], [], torch.optim.SGD(small_cnn().parameters(), lr=0.1), epochs=0)
+    monkeypatch.setenv("MNIST_SEED", "abc")
+    with pytest.raises(ValueError, match="MNIST_SEED must be an integer"):
+        seed_from_env(1)
+    monkeypatch.setenv("MNIST_SEED", "42")
+    assert seed_from_env(1) == 42
+    assert pick_device().type in {"cpu", "cuda", "mps"}
+    assert len(History()) == 0
