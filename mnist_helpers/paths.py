@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 DATA_ENV = "MNIST_DATA_DIR"
+IMAGES_ENV = "MNIST_IMAGES_DIR"
+RESULTS_ENV = "MNIST_RESULTS_DIR"
 
 
 def repo_root() -> Path | None:
@@ -33,10 +35,12 @@ def default_data_root() -> Path:
 
 
 def images_dir() -> Path:
-    """Folder the plots are saved to: the repository's ``images/`` (or ``./images``)."""
-    return _under_repo("images")
+    """Where plots are saved: ``$MNIST_IMAGES_DIR``, else the repository's ``images/`` (or ``./images``)."""
+    env = os.environ.get(IMAGES_ENV)
+    return Path(env).expanduser() if env else _under_repo("images")
 
 
 def results_dir() -> Path:
-    """Folder the run summaries are saved to: the repository's ``results/`` (or ``./results``)."""
-    return _under_repo("results")
+    """Where run summaries go: ``$MNIST_RESULTS_DIR``, else the repository's ``results/`` (or ``./results``)."""
+    env = os.environ.get(RESULTS_ENV)
+    return Path(env).expanduser() if env else _under_repo("results")

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install (scripts/setup.sh), then execute all three notebooks in place: regenerates
+# images/, results/part*.json and the README's tables.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m mnist_helpers.notebooks "$@"
