@@ -2,7 +2,7 @@
 
 A rotation about the centre and a centre crop resized back to full size are both
 affine maps about the image centre, so they compose into one 2x3 matrix per
-image and the batch is warped once with ``affine_grid`` + ``grid_sample``.
+image and the batch is warped once with one sampling grid + ``grid_sample``.
 The warp matches torchvision's ``rotate`` (bilinear) and ``CenterCrop`` +
 ``Resize`` (see tests/test_augment.py for the measured tolerance).
 """
@@ -35,10 +35,24 @@ def affine_matrices(angles_deg: torch.Tensor, scales: torch.Tensor) -> torch.Ten
     return torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
 
 
+def sampling_grid(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The same ``(N, H, W, 2)`` grid as ``F.affine_grid(..., align_corners=False)``.
+
+    Computed by broadcasting instead of affine_grid's batched (N, H*W, 3) x (N, 3, 2)
+    matmul, which is about twice as slow on a CPU for 28x28 images.
+    """
+    xs = (torch.arange(width, dtype=matrices.dtype, device=matrices.device) * 2 + 1) / width - 1
+    ys = (torch.arange(height, dtype=matrices.dtype, device=matrices.device) * 2 + 1) / height - 1
+    m = matrices[:, :, :, None, None]
+    gx = m[:, 0, 0] * xs + m[:, 0, 1] * ys[:, None] + m[:, 0, 2]
+    gy = m[:, 1, 0] * xs + m[:, 1, 1] * ys[:, None] + m[:, 1, 2]
+    return torch.stack((gx, gy), dim=-1)
+
+
 def warp(images: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
     """Warp ``images`` (N,1,H,W float, background 0) by per-image ``matrices``; outside is 0."""
     _check_images(images)
-    grid = F.affine_grid(matrices.to(images.dtype), list(images.shape), align_corners=False)
+    grid = sampling_grid(matrices.to(images.dtype), images.shape[-2], images.shape[-1])
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 

@@ -44,27 +44,33 @@ def _check_loss(loss: torch.Tensor, where: str) -> float:
 
 
 def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_batch: bool = False,
-                desc: str = "train") -> tuple[float, float]:
-    """One pass over ``loader``; returns (mean loss, accuracy %). Raises on a NaN/inf loss."""
+                label_smoothing: float = 0.0, ema=None, desc: str = "train") -> tuple[float, float]:
+    """One pass over ``loader``; returns (mean training loss, accuracy %). Raises on a NaN/inf loss.
+
+    The loss is the training objective: cross-entropy, with ``label_smoothing`` if given.
+    ``ema`` (an ``AveragedModel`` of ``model``) is updated after every optimizer step.
+    """
     model.train()
     device = _device_of(model)
     total_loss, correct, seen = 0.0, 0, 0
     bar = tqdm(loader, desc=desc, leave=False, dynamic_ncols=True)
-    for data, target in bar:
+    for batch, (data, target) in enumerate(bar):
         data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         output = model(data)
-        loss = F.cross_entropy(output, target)
-        batch_loss = _check_loss(loss, f"at batch {seen // max(len(target), 1)}")
+        loss = F.cross_entropy(output, target, label_smoothing=label_smoothing)
+        batch_loss = _check_loss(loss, f"at batch {batch}")
         loss.backward()
         optimizer.step()
+        if ema is not None:
+            ema.update_parameters(model)
         if scheduler is not None and step_scheduler_per_batch:
             scheduler.step()
         n = len(target)
         total_loss += batch_loss * n
         correct += (output.argmax(dim=1) == target).sum().item()
         seen += n
-        bar.set_postfix(loss=f"{batch_loss:.4f}", acc=f"{100.0 * correct / seen:.2f}")
+        bar.set_postfix(loss=f"{batch_loss:.4f}", acc=f"{100.0 * correct / seen:.2f}", refresh=False)
     if seen == 0:
         raise ValueError("the training loader yielded no batches; is the dataset empty?")
     return total_loss / seen, 100.0 * correct / seen
@@ -100,14 +106,21 @@ def predict(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 15, *,
-        step_scheduler_per_batch: bool | None = None, verbose: bool = True) -> History:
+        step_scheduler_per_batch: bool | None = None, label_smoothing: float = 0.0, ema=None,
+        verbose: bool = True) -> History:
     """Train for ``epochs`` and evaluate after each; returns a :class:`History`.
 
     ``scheduler`` is stepped once per batch for ``OneCycleLR``/``CyclicLR`` (or
-    when ``step_scheduler_per_batch=True``), otherwise once per epoch.
+    when ``step_scheduler_per_batch=True``), otherwise once per epoch. The test
+    loss is always plain cross-entropy; ``label_smoothing`` applies to training.
+    With ``ema`` (a ``torch.optim.swa_utils.AveragedModel`` of ``model``), the
+    averaged weights are updated every step and are what the test metrics measure;
+    the train metrics are always those of ``model`` on the training batches.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
     if step_scheduler_per_batch is None:
         step_scheduler_per_batch = isinstance(
             scheduler, (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR))
@@ -117,10 +130,11 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
         start = time.perf_counter()
         train_loss, train_acc = train_epoch(model, train_data, optimizer, scheduler,
                                             step_scheduler_per_batch=step_scheduler_per_batch,
+                                            label_smoothing=label_smoothing, ema=ema,
                                             desc=f"epoch {epoch}/{epochs}")
         train_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        test_loss, test_acc = evaluate(model, test_data)
+        test_loss, test_acc = evaluate(ema if ema is not None else model, test_data)
         test_seconds = time.perf_counter() - start
         if scheduler is not None and not step_scheduler_per_batch:
             scheduler.step()

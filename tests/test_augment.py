@@ -14,7 +14,9 @@ import torch
 import torchvision.transforms.functional as TF
 from torchvision.transforms import CenterCrop, InterpolationMode, Resize
 
-from mnist_helpers.augment import RandomRotateCrop, affine_matrices, warp
+import torch.nn.functional as F
+
+from mnist_helpers.augment import RandomRotateCrop, affine_matrices, sampling_grid, warp
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,12 @@ def test_rotation_and_crop_compose_into_one_affine_map(digits):
     theirs = TF.affine(digits, angle=-12.0, translate=[0, 0], scale=28 / 22, shear=[0.0],
                        interpolation=InterpolationMode.BILINEAR)
     assert (ours - theirs).abs().max().item() < 1e-4
+
+
+def test_sampling_grid_equals_affine_grid():
+    m = RandomRotateCrop(crop_prob=0.5).sample_matrices(64, torch.Generator().manual_seed(1))
+    expected = F.affine_grid(m, [64, 1, 28, 20], align_corners=False)
+    assert torch.allclose(sampling_grid(m, 28, 20), expected, atol=1e-6)
 
 
 def test_random_draws_stay_in_range_and_crop_with_the_given_probability():

@@ -71,9 +71,25 @@ def test_one_cycle_is_stepped_per_batch(test_split):
     assert sched.last_epoch == 2 * len(loader)
 
 
+def test_ema_weights_are_what_the_test_metrics_measure(test_split):
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    set_seed(0)
+    model = small_cnn()
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.9), use_buffers=True)
+    loader = TensorLoader(test_split.data[:1024], test_split.targets[:1024], 128, shuffle=True)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    history = fit(model, loader, loader, opt, epochs=2, ema=ema, verbose=False)
+    assert int(ema.n_averaged) == 2 * len(loader)
+    assert history.test_acc[-1] == pytest.approx(evaluate(ema, loader)[1])
+    assert not torch.equal(next(ema.module.parameters()), next(model.parameters()))
+
+
 def test_bad_arguments(monkeypatch):
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         fit(small_cnn(), [], [], torch.optim.SGD(small_cnn().parameters(), lr=0.1), epochs=0)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        fit(small_cnn(), [], [], torch.optim.SGD(small_cnn().parameters(), lr=0.1), label_smoothing=1.0)
     monkeypatch.setenv("MNIST_SEED", "abc")
     with pytest.raises(ValueError, match="MNIST_SEED must be an integer"):
         seed_from_env(1)
