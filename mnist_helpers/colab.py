@@ -1,0 +1,105 @@
+"""The repository URL, the "Open in Colab" badges and the notebooks' Colab setup cell.
+
+The URL lives in ``pyproject.toml`` (``[project.urls] Repository``). To point the
+notebooks at a fork, run ``python -m mnist_helpers.colab https://github.com/you/fork``:
+it updates that line and rewrites every notebook's badge and first code cell.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from .paths import repo_root
+
+PLACEHOLDER = "YOUR-GITHUB-USER"
+_URL_LINE = re.compile(r'^Repository = "([^"]+)"$', re.M)
+SETUP_MARKER = "# Colab setup"
+
+
+def _pyproject() -> Path:
+    root = repo_root()
+    if root is None:
+        raise RuntimeError("run this from a repository checkout installed with pip install -e .")
+    return root / "pyproject.toml"
+
+
+def repo_url() -> str:
+    match = _URL_LINE.search(_pyproject().read_text(encoding="utf-8"))
+    if match is None:
+        raise ValueError('pyproject.toml has no [project.urls] line `Repository = "..."`')
+    return match.group(1)
+
+
+def _github_path(url: str) -> str:
+    match = re.fullmatch(r"https://github\.com/([^/\s]+/[^/\s]+?)(?:\.git)?/?", url)
+    if match is None:
+        raise ValueError(f"expected a GitHub URL like https://github.com/OWNER/REPO, got {url!r}")
+    return match.group(1)
+
+
+def badge(url: str, notebook: str) -> str:
+    """Markdown for an "Open in Colab" badge of ``notebooks/<notebook>`` on the main branch."""
+    target = f"https://colab.research.google.com/github/{_github_path(url)}/blob/main/notebooks/{notebook}"
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({target})"
+
+
+def setup_cell(url: str) -> str:
+    """The first code cell: on Colab (``/content`` exists) clone the repo and ``pip install -e`` it."""
+    name = _github_path(url).split("/")[1]
+    return f'''{SETUP_MARKER}: runs only on Google Colab, where /content exists; elsewhere it does nothing.
+import os, site, subprocess, sys
+
+REPO_URL = "{url}"  # written by `python -m mnist_helpers.colab URL`; see the README
+if os.path.isdir("/content"):
+    if "{PLACEHOLDER}" in REPO_URL:
+        raise RuntimeError("Set REPO_URL to your fork of this repository (README: 'Run on Colab').")
+    if not os.path.isdir("/content/{name}"):
+        subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/{name}"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/{name}"], check=True)
+    for folder in site.getsitepackages():  # read the new install's .pth file now, without a kernel restart
+        site.addsitedir(folder)'''
+
+
+def sync_notebook(path: Path, url: str) -> bool:
+    """Rewrite the badge line and the setup cell of one notebook; True if it changed."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    new_badge = badge(url, path.name)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "colab-badge.svg" in cell.source:
+            cell.source = re.sub(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)", lambda m: new_badge, cell.source)
+        elif cell.cell_type == "code" and cell.source.startswith(SETUP_MARKER):
+            cell.source = setup_cell(url)
+    changed = nbformat.writes(nb) != before
+    if changed:
+        nbformat.write(nb, path)
+    return changed
+
+
+def set_repo_url(url: str) -> None:
+    _github_path(url)
+    path = _pyproject()
+    text, count = _URL_LINE.subn(f'Repository = "{url}"', path.read_text(encoding="utf-8"))
+    if count != 1:
+        raise ValueError('pyproject.toml needs exactly one line `Repository = "..."`')
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) > 1 or (args and args[0].startswith("-")):
+        print("usage: python -m mnist_helpers.colab [https://github.com/OWNER/REPO]", file=sys.stderr)
+        return 2
+    if args:
+        set_repo_url(args[0])
+    url = repo_url()
+    for path in sorted((_pyproject().parent / "notebooks").glob("*.ipynb")):
+        print(f"{path.name}: {'updated' if sync_notebook(path, url) else 'already up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

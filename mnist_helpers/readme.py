@@ -1,0 +1,150 @@
+"""Generate the README's result tables from ``results/*.json``.
+
+``python -m mnist_helpers.readme`` rewrites every block between
+``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; ``--check`` only
+reports blocks that disagree with the JSON (tests/test_readme.py runs it).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from .paths import repo_root
+from .results import load_results
+
+PARTS = {
+    "part1": "Part-1 · skeleton",
+    "part2": "Part-2 · BatchNorm, dropout, GAP",
+    "part3": "Part-3 · augmentation, LR schedule",
+}
+
+
+def _results_folder() -> Path:
+    root = repo_root()
+    if root is None:
+        raise RuntimeError("the README tables are generated from a repository checkout (pip install -e .)")
+    return root / "results"
+
+
+def _notebook_link(name: str) -> str:
+    root = _results_folder().parent
+    found = sorted((root / "notebooks").glob(f"{name}_*.ipynb"))
+    return f"notebooks/{found[0].name}" if found else "notebooks/"
+
+
+def results_table(folder: Path) -> str:
+    rows = ["| part | params | epochs | final test acc | best test acc | last-5 min | final train acc | s / epoch |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, title in PARTS.items():
+        if not (folder / f"{name}.json").is_file():
+            continue
+        r = load_results(name, folder)
+        rows.append(f"| [{title}]({_notebook_link(name)}) | {r['params']:,} | {r['epochs']} | {r['final_test_acc']:.2f}% | "
+                    f"{r['best_test_acc']:.2f}% (epoch {r['best_epoch']}) | {r['last5_min_test_acc']:.2f}% | "
+                    f"{r['final_train_acc']:.2f}% | {r['seconds_per_epoch']:.1f} |")
+    r = load_results("part1", folder)
+    rows.append("")
+    rows.append(f"Seconds per epoch are the training pass alone, measured in the notebooks' own run on "
+                f"{r['device']}, torch {r['torch_version']}.")
+    return "\n".join(rows)
+
+
+def seeds_table(folder: Path) -> str:
+    s = load_results("part3_seeds", folder)
+    rows = ["| seed | final test acc | best test acc | last-5 min | final train acc | s / epoch |",
+            "|---:|---:|---:|---:|---:|---:|"]
+    for seed, r in s["per_seed"].items():
+        rows.append(f"| {seed} | {r['final_test_acc']:.2f}% | {r['best_test_acc']:.2f}% | "
+                    f"{r['last5_min_test_acc']:.2f}% | {r['final_train_acc']:.2f}% | {r['seconds_per_epoch']:.1f} |")
+    verdict = "every seed holds" if s["all_seeds_hold_target"] else "NOT every seed holds"
+    rows += ["", f"Final-epoch test accuracy over seeds {', '.join(map(str, s['seeds']))}: "
+                 f"**{s['final_test_acc_mean']:.2f} ± {s['final_test_acc_std']:.2f}%** (mean ± std); "
+                 f"worst last-5-epoch minimum **{s['worst_last5_min_test_acc']:.2f}%**: {verdict} "
+                 f"≥ {s['target']}% over its last 5 epochs."]
+    return "\n".join(rows)
+
+
+def benchmark_table(folder: Path) -> str:
+    b = load_results("benchmark_pipeline", folder)
+    rows = ["| pipeline | seconds for one epoch | images / s |", "|---|---:|---:|"]
+    for name, ips in b["images_per_second"].items():
+        rows.append(f"| {name} | {b['seconds'][name]:.1f} | {ips:,.0f} |")
+    rows += ["", f"**ratio: {b['ratio']:.2f}×** (batched over DataLoader), {b['images']:,} images, "
+                 f"{b['device']}, DataLoader workers: {b['dataloader_workers']}, torch {b['torch_version']}."]
+    return "\n".join(rows)
+
+
+def part_result(name: str, folder: Path) -> str:
+    r = load_results(name, folder)
+    return (f"Parameters **{r['params']:,}** · final test accuracy **{r['final_test_acc']:.2f}%** · "
+            f"best {r['best_test_acc']:.2f}% (epoch {r['best_epoch']}) · last-5 minimum "
+            f"{r['last5_min_test_acc']:.2f}% · final train accuracy {r['final_train_acc']:.2f}% · "
+            f"{r['seconds_per_epoch']:.1f} s per training epoch (seed {r['seed']}, {r['epochs']} epochs).")
+
+
+def generated_blocks(folder: Path | None = None) -> dict[str, str]:
+    """README blocks for every results file present (a part that has not run yet has none)."""
+    folder = folder or _results_folder()
+    has = lambda name: (folder / f"{name}.json").is_file()
+    blocks = {"results": results_table(folder)}
+    if has("part3_seeds"):
+        blocks["seeds"] = seeds_table(folder)
+    if has("benchmark_pipeline"):
+        blocks["benchmark"] = benchmark_table(folder)
+    for name in PARTS:
+        if has(name):
+            blocks[f"{name}-result"] = part_result(name, folder)
+            blocks[f"{name}-summary"] = "```\n" + load_results(name, folder)["model_summary"] + "\n```"
+    return blocks
+
+
+_ANY_BLOCK = re.compile(r"<!-- generated:([\w-]+) -->")
+
+
+def _pattern(name: str) -> re.Pattern:
+    return re.compile(rf"(<!-- generated:{re.escape(name)} -->\n)(.*?)(\n<!-- /generated:{re.escape(name)} -->)", re.S)
+
+
+def readme_problems(readme: Path | None = None, folder: Path | None = None) -> list[str]:
+    """Blocks of the README that are missing or differ from what the JSON generates."""
+    readme = readme or (_results_folder().parent / "README.md")
+    text = readme.read_text(encoding="utf-8")
+    blocks = generated_blocks(folder)
+    problems = [f"README block '{name}' has no results file behind it"
+                for name in _ANY_BLOCK.findall(text) if name not in blocks]
+    for name, body in blocks.items():
+        match = _pattern(name).search(text)
+        if match is None:
+            problems.append(f"README has no <!-- generated:{name} --> block")
+        elif match.group(2) != body:
+            problems.append(f"README block '{name}' differs from results/*.json; run python -m mnist_helpers.readme")
+    return problems
+
+
+def update_readme(readme: Path | None = None, folder: Path | None = None) -> None:
+    readme = readme or (_results_folder().parent / "README.md")
+    text = readme.read_text(encoding="utf-8")
+    for name, body in generated_blocks(folder).items():
+        text, count = _pattern(name).subn(lambda m: m.group(1) + body + m.group(3), text)
+        if count != 1:
+            raise ValueError(f"README needs exactly one <!-- generated:{name} --> ... <!-- /generated:{name} --> block")
+    readme.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mnist_helpers.readme", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="report differences, change nothing")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = readme_problems()
+        print("\n".join(problems) or "README agrees with results/*.json")
+        return 1 if problems else 0
+    update_readme()
+    print("README tables regenerated from results/*.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

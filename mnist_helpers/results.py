@@ -1,0 +1,85 @@
+"""Run summaries: what each notebook writes to ``results/partN.json``."""
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import torch
+
+from .paths import results_dir
+
+
+def summarize(history) -> dict:
+    """Headline numbers from a history (accuracies in percent)."""
+    h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    if not h.get("test_acc"):
+        raise ValueError("the history is empty: train for at least one epoch")
+    seconds = h["epoch_seconds"]
+    return {
+        "final_test_acc": h["test_acc"][-1],
+        "best_test_acc": max(h["test_acc"]),
+        "best_epoch": int(max(range(len(h["test_acc"])), key=h["test_acc"].__getitem__)) + 1,
+        "last5_min_test_acc": min(h["test_acc"][-5:]),
+        "final_train_acc": h["train_acc"][-1],
+        "seconds_per_epoch": sum(seconds) / len(seconds),
+    }
+
+
+def device_description(device) -> str:
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return f"{device.type} ({torch.get_num_threads()} threads, {platform.machine()})"
+
+
+def build_results(*, params: int, seed: int, history, device) -> dict:
+    """The dict saved as ``results/partN.json``."""
+    h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    return {"params": params, "epochs": len(h["test_acc"]), "seed": seed, "history": h,
+            **summarize(h), "device": device_description(device), "torch_version": torch.__version__}
+
+
+def save_results(name: str, results: dict, folder: Path | None = None) -> Path:
+    """Write ``results`` as ``<folder>/<name>.json`` (default folder: ``results/``)."""
+    folder = Path(folder) if folder is not None else results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_results(name: str, folder: Path | None = None) -> dict:
+    folder = Path(folder) if folder is not None else results_dir()
+    path = folder / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; run the notebook that writes it first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def format_result(results: dict) -> str:
+    """The Result lines a notebook prints, from its own run."""
+    h = results["history"]
+    gap = results["final_train_acc"] - results["final_test_acc"]
+    return "\n".join([
+        f"parameters             {results['params']:,}",
+        f"epochs                 {results['epochs']} (seed {results['seed']})",
+        f"final test accuracy    {results['final_test_acc']:.2f}%",
+        f"best test accuracy     {results['best_test_acc']:.2f}% (epoch {results['best_epoch']})",
+        f"last-5 test accuracies {', '.join(f'{a:.2f}' for a in h['test_acc'][-5:])} (min {results['last5_min_test_acc']:.2f}%)",
+        f"final train accuracy   {results['final_train_acc']:.2f}% (train - test gap {gap:+.2f} points)",
+        f"seconds per epoch      {results['seconds_per_epoch']:.1f} s training + "
+        f"{sum(h['test_seconds']) / len(h['test_seconds']):.1f} s testing on {results['device']}",
+    ])
+
+
+def epochs_held(test_acc, threshold: float) -> int:
+    """How many final epochs in a row reached ``threshold`` (0 if the last one did not)."""
+    count = 0
+    for acc in reversed(list(test_acc)):
+        if acc < threshold:
+            break
+        count += 1
+    return count
