@@ -1,0 +1,82 @@
+"""The committed artefacts agree with each other: README tables, results JSON, notebooks."""
+import json
+import re
+
+import pytest
+
+from mnist_helpers.colab import SETUP_MARKER, badge, repo_url, setup_cell
+from mnist_helpers.notebooks import notebook_paths
+from mnist_helpers.paths import repo_root
+from mnist_helpers.readme import readme_problems
+from mnist_helpers.results import epochs_held, load_results, summarize
+
+RESULTS = repo_root() / "results"
+
+
+def test_readme_tables_agree_with_results_json():
+    assert readme_problems(folder=RESULTS) == []
+
+
+# Each part's target: (max params, inclusive?, the accuracy key that must reach it, threshold).
+TARGETS = {
+    "part1": (9000, True, "final_test_acc", 98.8),
+    "part2": (4000, True, "final_test_acc", 98.7),
+    "part3": (8000, False, "last5_min_test_acc", 99.4),
+}
+
+
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
+def test_committed_results_meet_the_targets(path):
+    part = path.name.split("_")[0]
+    r = load_results(part, RESULTS)  # every committed notebook has committed results
+    max_params, inclusive, key, threshold = TARGETS[part]
+    assert r["params"] <= max_params if inclusive else r["params"] < max_params
+    assert r["epochs"] <= 15 and r[key] >= threshold
+    assert summarize(r["history"])["final_test_acc"] == r["final_test_acc"]
+    assert len(r["history"]["test_acc"]) == r["epochs"]
+
+
+def test_seed_sweep_holds_for_every_seed_when_committed():
+    if not (RESULTS / "part3_seeds.json").is_file():
+        pytest.skip("results/part3_seeds.json is not committed yet (Part-3 is in progress)")
+    sweep = load_results("part3_seeds", RESULTS)
+    assert sweep["seeds"] == [0, 1, 2] and sweep["all_seeds_hold_target"]
+    assert all(min(s["test_acc"][-5:]) >= 99.4 for s in sweep["per_seed"].values())
+
+
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
+def test_notebook_badge_and_colab_cell_follow_the_one_repo_url(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    text = lambda cell: "".join(cell["source"])
+    assert badge(repo_url(), path.name) in text(nb["cells"][0])
+    first_code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert text(first_code).startswith(SETUP_MARKER) and text(first_code) == setup_cell(repo_url())
+
+
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
+def test_notebook_is_committed_with_a_clean_full_run(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "run it top to bottom once (python -m mnist_helpers.notebooks)"
+    dump = json.dumps(nb)
+    assert not re.search(r"/(work|root|home|tmp|Users)/[A-Za-z0-9_.-]+", dump), "absolute path in outputs"
+    assert "application/vnd.jupyter.widget-view+json" not in dump, "live progress widgets were saved"
+
+
+def test_epochs_held_counts_the_final_streak():
+    assert epochs_held([99.5, 99.3, 99.4, 99.41, 99.6], 99.4) == 3
+    assert epochs_held([99.5, 99.3], 99.4) == 0
+    with pytest.raises(ValueError, match="empty"):
+        summarize({"test_acc": []})
+
+
+def test_seed_summary_reports_mean_std_and_the_worst_tail():
+    from mnist_helpers.sweep import summarize_seeds
+
+    per_seed = {"0": {"final_test_acc": 99.5, "last5_min_test_acc": 99.42},
+                "1": {"final_test_acc": 99.3, "last5_min_test_acc": 99.31}}
+    s = summarize_seeds(per_seed)
+    assert s["seeds"] == [0, 1] and s["final_test_acc_mean"] == pytest.approx(99.4)
+    assert s["final_test_acc_std"] == pytest.approx(0.1414, abs=1e-4)
+    assert s["worst_last5_min_test_acc"] == 99.31 and s["all_seeds_hold_target"] is False
