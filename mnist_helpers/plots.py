@@ -33,21 +33,27 @@ def _as_images(images) -> np.ndarray:
     return x.numpy()
 
 
-def sample_grid(images, labels, n: int = 32, cols: int = 8, title: str | None = None, save: str | None = None):
-    """A grid of the first ``n`` images with their labels."""
-    x, y = _as_images(images)[:n], torch.as_tensor(labels)[:n].tolist()
-    if len(x) == 0:
+def _image_grid(images, titles, cols: int, cell=(1.1, 1.25), color: str = "black", title: str | None = None):
+    """Images in a grid of ``cols`` columns, each titled; returns the Figure."""
+    if len(images) == 0:
         raise ValueError("no images to show")
-    rows = int(np.ceil(len(x) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.25))
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell[0], rows * cell[1]))
     for ax, i in zip(np.ravel(axes), range(rows * cols)):
         ax.axis("off")
-        if i < len(x):
-            ax.imshow(x[i], cmap="gray_r")
-            ax.set_title(str(y[i]), fontsize=9)
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray_r")
+            ax.set_title(titles[i], fontsize=9, color=color)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def sample_grid(images, labels, n: int = 32, cols: int = 8, title: str | None = None, save: str | None = None):
+    """A grid of the first ``n`` images with their labels."""
+    x, y = _as_images(images)[:n], torch.as_tensor(labels)[:n].tolist()
+    fig = _image_grid(x, [str(label) for label in y], cols, title=title)
     save_figure(fig, save)
     return fig
 
@@ -133,15 +139,8 @@ def misclassified(images, preds, targets, n: int = 24, cols: int = 8, save: str 
     wrong = torch.nonzero(p != t).flatten()[:n].tolist()
     if not wrong:
         raise ValueError("no misclassified images to show")
-    rows = int(np.ceil(len(wrong) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.15, rows * 1.35))
-    for ax, k in zip(np.ravel(axes), range(rows * cols)):
-        ax.axis("off")
-        if k < len(wrong):
-            i = wrong[k]
-            ax.imshow(x[i], cmap="gray_r")
-            ax.set_title(f"{int(t[i])}→{int(p[i])}", fontsize=9, color="tab:red")
-    fig.suptitle(f"misclassified test images (true→predicted), first {len(wrong)} of {int((p != t).sum())}")
-    fig.tight_layout()
+    fig = _image_grid(x[wrong], [f"{int(t[i])}→{int(p[i])}" for i in wrong], cols, cell=(1.15, 1.35),
+                      color="tab:red", title=f"misclassified test images (true→predicted), "
+                                             f"first {len(wrong)} of {int((p != t).sum())}")
     save_figure(fig, save)
     return fig
