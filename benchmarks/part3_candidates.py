@@ -42,6 +42,12 @@ DESIGNS = {
     # 5x5 stem, four blocks at 10, 8, 6, 4 and no second pool (7,954 params)
     "S11": lambda: nn.Sequential(*stem(8, 5), *block(8, 16), *block(16, 16), *block(16, 16), *block(16, 12),
                                  *gap_head(12)),
+    # 3x3 stem, a padded block at 13x13, blocks at 11 and 9, ceil-mode pool to 5x5, one padded block (7,826 params)
+    "X3": lambda: nn.Sequential(*stem(8, 3), *block(8, 16, padding=1), *block(16, 16), *block(16, 16),
+                                nn.MaxPool2d(2, ceil_mode=True), *block(16, 12, padding=1), *gap_head(12)),
+    # two convolutions at full resolution (slow on a CPU: about twice the 7.5 s budget) (7,578 params)
+    "X1": lambda: nn.Sequential(*block(1, 8), *block(8, 12), nn.MaxPool2d(2), *block(12, 16), *block(16, 16),
+                                nn.MaxPool2d(2), *block(16, 16, padding=1), *gap_head(16)),
     # 16-channel 5x5 stem (7,610 params)
     "W1": lambda: nn.Sequential(*stem(16, 5), *block(16, 16), *block(16, 16), nn.MaxPool2d(2),
                                 *block(16, 16, padding=1), *gap_head(16)),
