@@ -2,7 +2,7 @@
 
 ``python -m mnist_helpers.readme`` rewrites every block between
 ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; ``--check`` only
-reports blocks that disagree with the JSON (tests/test_readme.py runs it).
+reports blocks that disagree with the JSON (tests/test_repository.py checks the same).
 """
 from __future__ import annotations
 
