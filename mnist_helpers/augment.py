@@ -1,10 +1,9 @@
-"""Batched training augmentation: one affine warp per image, done for a whole batch.
+"""Batched training augmentation: affine warps of a whole batch with ``grid_sample``.
 
 A rotation about the centre and a centre crop resized back to full size are both
-affine maps about the image centre, so they compose into one 2x3 matrix per
-image and the batch is warped once with one sampling grid + ``grid_sample``.
-The warp matches torchvision's ``rotate`` (bilinear) and ``CenterCrop`` +
-``Resize`` (see tests/test_augment.py for the measured tolerance).
+affine maps about the image centre: one 2x3 matrix per image, one sampling grid
+and one ``grid_sample`` call per batch. The warps match torchvision's ``rotate``
+and ``CenterCrop`` + ``Resize`` (see tests/test_augment.py for the measured tolerance).
 """
 from __future__ import annotations
 
@@ -12,6 +11,8 @@ import math
 
 import torch
 import torch.nn.functional as F
+
+INTERPOLATIONS = ("nearest", "bilinear")
 
 
 def _check_images(images: torch.Tensor) -> None:
@@ -49,42 +50,62 @@ def sampling_grid(matrices: torch.Tensor, height: int, width: int) -> torch.Tens
     return torch.stack((gx, gy), dim=-1)
 
 
-def warp(images: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
-    """Warp ``images`` (N,1,H,W float, background 0) by per-image ``matrices``; outside is 0."""
+def warp(images: torch.Tensor, matrices: torch.Tensor, interpolation: str = "bilinear") -> torch.Tensor:
+    """Warp ``images`` (N,1,H,W float, background 0) by per-image ``matrices``; outside is 0.
+
+    ``interpolation`` is ``"nearest"`` or ``"bilinear"``, as in ``F.grid_sample``.
+    """
     _check_images(images)
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
     grid = sampling_grid(matrices.to(images.dtype), images.shape[-2], images.shape[-1])
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return F.grid_sample(images, grid, mode=interpolation, padding_mode="zeros", align_corners=False)
 
 
 class RandomRotateCrop:
-    """Random rotation in ``[-degrees, degrees]`` and, with probability ``crop_prob``,
-    a centre crop to ``crop_size`` resized back to ``image_size``; one warp per batch.
+    """torchvision's ``RandomApply([CenterCrop(22)], p) -> Resize(28) -> RandomRotation(±15°, fill=0)``,
+    done for a whole batch: the cropped images are zoomed back to full size (bilinear,
+    as ``Resize``), then every image is rotated by a uniform angle in ``[-degrees, degrees]``.
 
+    The rotation uses ``interpolation``; the default, nearest, is ``RandomRotation``'s
+    default too. It keeps strokes as sharp as in the test images, where bilinear
+    resampling would blur every training image a little.
     Call it on unnormalised images (background 0) with a seeded ``torch.Generator``.
     """
 
     def __init__(self, degrees: float = 15.0, crop_prob: float = 0.1,
-                 crop_size: int = 22, image_size: int = 28):
+                 crop_size: int = 22, image_size: int = 28, interpolation: str = "nearest"):
         if degrees < 0:
             raise ValueError(f"degrees must be >= 0, got {degrees}")
         if not 0.0 <= crop_prob <= 1.0:
             raise ValueError(f"crop_prob must be a probability in [0, 1], got {crop_prob}")
         if not 0 < crop_size <= image_size:
             raise ValueError(f"crop_size must be in (0, image_size={image_size}], got {crop_size}")
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
         self.degrees, self.crop_prob = float(degrees), float(crop_prob)
-        self.crop_size, self.image_size = crop_size, image_size
+        self.crop_size, self.image_size, self.interpolation = crop_size, image_size, interpolation
 
-    def sample_matrices(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw ``n`` matrices on the CPU, so a seed gives the same draws on any device."""
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw ``n`` angles (degrees) and crop flags on the CPU, so a seed gives the same draws on any device."""
         angles = (torch.rand(n, generator=generator) * 2 - 1) * self.degrees
         cropped = torch.rand(n, generator=generator) < self.crop_prob
-        scales = torch.where(cropped, self.crop_size / self.image_size, 1.0)
-        return affine_matrices(angles, scales)
+        return angles, cropped
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         _check_images(images)
-        return warp(images, self.sample_matrices(images.shape[0], generator).to(images.device))
+        n = images.shape[0]
+        angles, cropped = self.sample(n, generator)
+        angles, cropped = angles.to(images.device), cropped.to(images.device)
+        if cropped.any():
+            zoom = affine_matrices(torch.zeros(int(cropped.sum()), device=images.device),
+                                   torch.full((int(cropped.sum()),), self.crop_size / self.image_size,
+                                              device=images.device))
+            images = images.clone()
+            images[cropped] = warp(images[cropped], zoom, "bilinear")
+        return warp(images, affine_matrices(angles, torch.ones_like(angles)), self.interpolation)
 
     def __repr__(self) -> str:
-        return (f"RandomRotateCrop(degrees=±{self.degrees:g}, crop {self.crop_size}x{self.crop_size}"
-                f"->{self.image_size}x{self.image_size} with p={self.crop_prob:g})")
+        return (f"RandomRotateCrop(p={self.crop_prob:g}: centre crop {self.crop_size}x{self.crop_size}"
+                f" -> resize {self.image_size}x{self.image_size} (bilinear); "
+                f"rotate ±{self.degrees:g}° ({self.interpolation}), background 0)")
