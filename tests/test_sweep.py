@@ -1,0 +1,45 @@
+"""The seed sweep records a seed that misses the target and stops on any other failure."""
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+from mnist_helpers import sweep
+from mnist_helpers.results import save_results
+
+
+def _fake_run(accuracies_by_seed, error=None):
+    def execute(copy, env):
+        seed = int(env["MNIST_SEED"])
+        acc = accuracies_by_seed[seed]
+        history = {"train_loss": [0.5] * 5, "train_acc": [99.0] * 5, "test_loss": [0.1] * 5, "test_acc": acc,
+                   "lr": [0.1] * 5, "epoch_seconds": [7.0] * 5, "test_seconds": [0.3] * 5}
+        save_results("part3", {"params": 7954, "epochs": 5, "seed": seed, "history": history,
+                               "final_test_acc": acc[-1], "best_test_acc": max(acc),
+                               "last5_min_test_acc": min(acc[-5:]), "final_train_acc": 99.0,
+                               "seconds_per_epoch": 7.0, "device": "cpu", "torch_version": "x"},
+                     env["MNIST_RESULTS_DIR"])
+        if error is not None:
+            raise error
+        if min(acc[-5:]) < 99.4:
+            raise CellExecutionError("traceback", "AssertionError", "last-5 test accuracies ... do not all reach 99.4%")
+    return execute
+
+
+def test_a_seed_that_misses_the_target_is_recorded_not_hidden(tmp_path, monkeypatch):
+    runs = {0: [99.5] * 5, 1: [99.5, 99.5, 99.38, 99.5, 99.5]}
+    monkeypatch.setattr(sweep, "execute_notebook", _fake_run(runs))
+    nb = tmp_path / "part3_x.ipynb"
+    nb.write_text("{}")
+    result = sweep.run_sweep([0, 1], nb)
+    assert result["all_seeds_hold_target"] is False
+    assert result["worst_last5_min_test_acc"] == 99.38
+    assert result["per_seed"]["1"]["test_acc"] == runs[1]
+
+
+def test_any_other_notebook_failure_stops_the_sweep(tmp_path, monkeypatch):
+    boom = CellExecutionError("traceback", "RuntimeError", "out of memory")
+    monkeypatch.setattr(sweep, "execute_notebook", _fake_run({0: [99.5] * 5}, error=boom))
+    nb = tmp_path / "part3_x.ipynb"
+    nb.write_text("{}")
+    with pytest.raises(CellExecutionError) as excinfo:
+        sweep.run_sweep([0], nb)
+    assert excinfo.value.ename == "RuntimeError"
