@@ -51,8 +51,8 @@ def results_table(folder: Path) -> str:
     return "\n".join(rows)
 
 
-def seeds_table(folder: Path) -> str:
-    s = load_results("part3_seeds", folder)
+def seeds_table(folder: Path, name: str = "part3_seeds") -> str:
+    s = load_results(name, folder)
     rows = ["| seed | final test acc | best test acc | last-5 min | final train acc | s / epoch |",
             "|---:|---:|---:|---:|---:|---:|"]
     for seed, r in s["per_seed"].items():
@@ -93,6 +93,8 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     blocks = {"results": results_table(folder)}
     if has("part3_seeds"):
         blocks["seeds"] = seeds_table(folder)
+    if has("part3_more_seeds"):
+        blocks["more-seeds"] = seeds_table(folder, "part3_more_seeds")
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     for name in PARTS:
