@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--max-lr", type=float, default=0.1)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--floor-epoch", type=int, default=None,
                         help="instead of OneCycleLR: warm up for 3 epochs, cosine-anneal to max_lr/100 by the end "
                              "of this epoch, then hold that floor")
@@ -91,7 +92,8 @@ def main() -> None:
     test_images, test_labels = load_mnist_tensors("test")
     train = TensorLoader(images, labels, args.batch_size, shuffle=True, seed=args.seed, augment=RandomRotateCrop(15, 0.1, interpolation=args.interpolation))
     test = TensorLoader(test_images, test_labels, 1000)
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.max_lr, momentum=0.9, nesterov=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.max_lr, momentum=0.9, nesterov=True,
+                                weight_decay=args.weight_decay)
     if args.floor_epoch is None:
         scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.max_lr, epochs=15,
                                                         steps_per_epoch=len(train), pct_start=0.2)
