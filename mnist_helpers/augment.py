@@ -1,8 +1,8 @@
 """Batched training augmentation: affine warps of a whole batch with ``grid_sample``.
 
 A rotation about the centre and a centre crop resized back to full size are both
-affine maps about the image centre: one 2x3 matrix per image, one sampling grid
-and one ``grid_sample`` call per batch. The warps match torchvision's ``rotate``
+affine maps about the image centre: one 2x3 matrix per image and one sampling grid
+and ``grid_sample`` call per warp of a batch. The warps match torchvision's ``rotate``
 and ``CenterCrop`` + ``Resize`` (see tests/test_augment.py for the measured tolerance).
 """
 from __future__ import annotations
@@ -97,10 +97,10 @@ class RandomRotateCrop:
         n = images.shape[0]
         angles, cropped = self.sample(n, generator)
         angles, cropped = angles.to(images.device), cropped.to(images.device)
-        if cropped.any():
-            zoom = affine_matrices(torch.zeros(int(cropped.sum()), device=images.device),
-                                   torch.full((int(cropped.sum()),), self.crop_size / self.image_size,
-                                              device=images.device))
+        n_cropped = int(cropped.sum())
+        if n_cropped:
+            zoom = affine_matrices(torch.zeros(n_cropped, device=images.device),
+                                   torch.full((n_cropped,), self.crop_size / self.image_size, device=images.device))
             images = images.clone()
             images[cropped] = warp(images[cropped], zoom, "bilinear")
         return warp(images, affine_matrices(angles, torch.ones_like(angles)), self.interpolation)
