@@ -70,7 +70,8 @@ class RandomRotateCrop:
     The rotation uses ``interpolation``; the default, nearest, is ``RandomRotation``'s
     default too. It keeps strokes as sharp as in the test images, where bilinear
     resampling would blur every training image a little.
-    Call it on unnormalised images (background 0) with a seeded ``torch.Generator``.
+    Call it on unnormalised images (background 0) with a seeded ``torch.Generator``;
+    ``TensorLoader`` calls :meth:`draw` once per epoch and :meth:`apply` per batch.
     """
 
     def __init__(self, degrees: float = 15.0, crop_prob: float = 0.1,
@@ -92,18 +93,46 @@ class RandomRotateCrop:
         cropped = torch.rand(n, generator=generator) < self.crop_prob
         return angles, cropped
 
+    def draw(self, batch_sizes: list[int], generator: torch.Generator | None = None,
+             device="cpu") -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The draws for a whole epoch of batches: one ``(angles, crop_index)`` pair per batch.
+
+        The draws are made on the CPU, batch after batch (the same random stream as
+        calling :meth:`sample` once per batch), and each kind is copied to ``device``
+        once. ``crop_index`` holds the positions, within its batch, of the images to crop.
+        The training step then needs no host synchronisation for the augmentation.
+        """
+        draws = [self.sample(n, generator) for n in batch_sizes]
+        angles = torch.cat([a for a, _ in draws])
+        cropped = torch.cat([c for _, c in draws])
+        sizes = torch.tensor(batch_sizes)
+        batch_of = torch.repeat_interleave(torch.arange(len(batch_sizes)), sizes)
+        starts = torch.cumsum(sizes, 0) - sizes
+        positions = cropped.nonzero().flatten()
+        local = positions - starts[batch_of[positions]]
+        crop_counts = torch.bincount(batch_of[positions], minlength=len(batch_sizes)).tolist()
+        angles, local = angles.to(device), local.to(device)
+        out, a, c = [], 0, 0
+        for n, k in zip(batch_sizes, crop_counts):
+            out.append((angles[a:a + n], local[c:c + k]))
+            a, c = a + n, c + k
+        return out
+
+    def apply(self, images: torch.Tensor, angles: torch.Tensor, crop_index: torch.Tensor) -> torch.Tensor:
+        """Warp ``images`` with given draws: zoom the images at ``crop_index``, then rotate every image."""
+        _check_images(images)
+        k = crop_index.numel()  # a shape, known on the host: no synchronisation
+        if k:
+            zoom = affine_matrices(torch.zeros(k, device=images.device),
+                                   torch.full((k,), self.crop_size / self.image_size, device=images.device))
+            zoomed = warp(images.index_select(0, crop_index), zoom, "bilinear")
+            images = images.index_copy(0, crop_index, zoomed)
+        return warp(images, affine_matrices(angles, torch.ones_like(angles)), self.interpolation)
+
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         _check_images(images)
-        n = images.shape[0]
-        angles, cropped = self.sample(n, generator)
-        angles, cropped = angles.to(images.device), cropped.to(images.device)
-        n_cropped = int(cropped.sum())
-        if n_cropped:
-            zoom = affine_matrices(torch.zeros(n_cropped, device=images.device),
-                                   torch.full((n_cropped,), self.crop_size / self.image_size, device=images.device))
-            images = images.clone()
-            images[cropped] = warp(images[cropped], zoom, "bilinear")
-        return warp(images, affine_matrices(angles, torch.ones_like(angles)), self.interpolation)
+        (angles, crop_index), = self.draw([images.shape[0]], generator, images.device)
+        return self.apply(images, angles, crop_index)
 
     def __repr__(self) -> str:
         return (f"RandomRotateCrop(p={self.crop_prob:g}: centre crop {self.crop_size}x{self.crop_size}"

@@ -5,7 +5,39 @@ import torch
 from torch.optim.swa_utils import AveragedModel
 
 
-def ema_model(model: torch.nn.Module, decay: float = 0.998) -> AveragedModel:
+class ExponentialMovingAverage(AveragedModel):
+    """A copy of a model whose weights and BatchNorm buffers track an EMA of the model's.
+
+    Built by :func:`ema_model`. Its update counts steps on the host, where
+    ``AveragedModel.update_parameters`` tests its ``n_averaged`` tensor with ``if``
+    and so waits for the GPU on every step; the arithmetic is the same.
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        super().__init__(model, use_buffers=True)
+        self.decay = float(decay)
+        self.updates = 0  # the host's copy of n_averaged
+
+    @torch.no_grad()
+    def update_parameters(self, model: torch.nn.Module) -> None:
+        averaged = list(self.module.parameters()) + list(self.module.buffers())
+        current = [t.detach() for t in list(model.parameters()) + list(model.buffers())]
+        floats = [(a, c) for a, c in zip(averaged, current) if a.is_floating_point()]
+        others = [(a, c) for a, c in zip(averaged, current) if not a.is_floating_point()]
+        if self.updates == 0:
+            torch._foreach_copy_([a for a, _ in floats + others], [c for _, c in floats + others])
+        else:
+            n = self.updates
+            weight = 1.0 - min(self.decay, (1.0 + n) / (10.0 + n))
+            # torch's own EMA helper uses _foreach_lerp_ too
+            torch._foreach_lerp_([a for a, _ in floats], [c for _, c in floats], weight)
+            if others:  # integer buffers such as BatchNorm's num_batches_tracked: keep the latest
+                torch._foreach_copy_([a for a, _ in others], [c for _, c in others])
+        self.updates += 1
+        self.n_averaged.add_(1)  # on the device, without reading it back
+
+
+def ema_model(model: torch.nn.Module, decay: float = 0.998) -> ExponentialMovingAverage:
     """A copy of ``model`` whose weights and BatchNorm buffers track an EMA of ``model``'s.
 
     Call ``ema.update_parameters(model)`` after every optimizer step (``fit(..., ema=ema)``
@@ -15,15 +47,4 @@ def ema_model(model: torch.nn.Module, decay: float = 0.998) -> AveragedModel:
     """
     if not 0.0 < decay < 1.0:
         raise ValueError(f"decay must be in (0, 1), got {decay}")
-
-    @torch.no_grad()
-    def update(averaged: list, current: list, num_averaged: torch.Tensor) -> None:
-        n = int(num_averaged)
-        weight = 1.0 - min(decay, (1.0 + n) / (10.0 + n))
-        # AveragedModel passes one dtype per call; torch's own EMA helper uses _foreach_lerp_ too
-        if averaged[0].is_floating_point():
-            torch._foreach_lerp_(averaged, current, weight)
-        else:  # integer buffers such as BatchNorm's num_batches_tracked: keep the latest
-            torch._foreach_copy_(averaged, current)
-
-    return AveragedModel(model, multi_avg_fn=update, use_buffers=True)
+    return ExponentialMovingAverage(model, decay)

@@ -16,10 +16,11 @@ from .transforms import MNIST_MEAN, MNIST_STD
 class TensorLoader:
     """Iterate ``(images, labels)`` batches: images float ``(B, 1, 28, 28)``, normalised.
 
-    ``images`` is uint8 ``(N, H, W)`` or ``(N, 1, H, W)``; ``augment`` is a callable
-    ``(float images in [0, 1], generator) -> images`` applied before normalising, so
-    pixels that move in from outside the frame are background (0). ``seed`` fixes the
-    shuffling and the augmentation draws.
+    ``images`` is uint8 ``(N, H, W)`` or ``(N, 1, H, W)``. ``augment`` (such as
+    :class:`~mnist_helpers.augment.RandomRotateCrop`) is applied before normalising, so
+    pixels that move in from outside the frame are background (0): its ``draw(batch_sizes,
+    generator, device)`` makes an epoch's random draws at the start of the epoch, and its
+    ``apply(images, *draws)`` warps each batch. ``seed`` fixes the shuffling and the draws.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 128, *,
@@ -37,6 +38,10 @@ class TensorLoader:
             raise ValueError("the dataset is empty: there is nothing to iterate over")
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        if augment is not None and not (callable(getattr(augment, "draw", None))
+                                        and callable(getattr(augment, "apply", None))):
+            raise TypeError(f"augment must have draw() and apply() methods, as RandomRotateCrop does; "
+                            f"got {type(augment).__name__}")
         if std <= 0:
             raise ValueError(f"std must be positive, got {std}")
         self.device = torch.device(device)
@@ -54,17 +59,26 @@ class TensorLoader:
         n, b = self.num_samples, self.batch_size
         return n // b if self.drop_last else math.ceil(n / b)
 
+    def batch_sizes(self) -> list[int]:
+        """The size of each batch of an epoch, in order."""
+        n, b = self.num_samples, self.batch_size
+        return [min(b, n - i * b) for i in range(len(self))]
+
     def __iter__(self):
         n = self.num_samples
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
-        for i in range(len(self)):
-            idx = order[i * self.batch_size:(i + 1) * self.batch_size]
-            yield self.batch(idx)
+        sizes = self.batch_sizes()
+        # The whole epoch's random draws at once, moved to the device once: no per-batch host round-trip.
+        draws = self.augment.draw(sizes, self.generator, self.device) if self.augment is not None else None
+        start = 0
+        for i, size in enumerate(sizes):
+            yield self.batch(order[start:start + size], draws[i] if draws is not None else None)
+            start += size
 
-    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The normalised (and, if set, augmented) batch at indices ``idx``."""
+    def batch(self, idx: torch.Tensor, draws: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The normalised (and, if set, augmented with ``draws``) batch at indices ``idx``."""
         x = self.images[idx].float().div_(255.0)
         if self.augment is not None:
-            x = self.augment(x, self.generator)
+            x = self.augment.apply(x, *draws) if draws is not None else self.augment(x, self.generator)
         return x.sub_(self.mean).div_(self.std), self.labels[idx]

@@ -34,13 +34,11 @@ def _device_of(model: torch.nn.Module) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
-def _check_loss(loss: torch.Tensor, where: str) -> float:
-    value = loss.item()
-    if not math.isfinite(value):
-        raise FloatingPointError(
-            f"loss became {value} {where}; lower the learning rate or check the inputs for NaN/inf"
-        )
-    return value
+def _first_bad_loss(batch_losses: list) -> tuple[int, float] | None:
+    for batch, value in enumerate(batch_losses):
+        if not math.isfinite(value):
+            return batch, value
+    return None
 
 
 def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_batch: bool = False,
@@ -49,31 +47,39 @@ def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_
 
     The loss is the training objective: cross-entropy, with ``label_smoothing`` if given.
     ``ema`` (an ``AveragedModel`` of ``model``) is updated after every optimizer step.
+    Each step's loss and correct count stay on the device; they are read once, after
+    the epoch, so a step never waits for the GPU to finish.
     """
     model.train()
     device = _device_of(model)
-    total_loss, correct, seen = 0.0, 0, 0
-    bar = tqdm(loader, desc=desc, leave=False, dynamic_ncols=True)
-    for batch, (data, target) in enumerate(bar):
+    losses, corrects, sizes = [], [], []
+    for data, target in tqdm(loader, desc=desc, leave=False, dynamic_ncols=True):
         data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         output = model(data)
         loss = F.cross_entropy(output, target, label_smoothing=label_smoothing)
-        batch_loss = _check_loss(loss, f"at batch {batch}")
         loss.backward()
         optimizer.step()
         if ema is not None:
             ema.update_parameters(model)
         if scheduler is not None and step_scheduler_per_batch:
             scheduler.step()
-        n = len(target)
-        total_loss += batch_loss * n
-        correct += (output.argmax(dim=1) == target).sum().item()
-        seen += n
-        bar.set_postfix(loss=f"{batch_loss:.4f}", acc=f"{100.0 * correct / seen:.2f}", refresh=False)
-    if seen == 0:
+        losses.append(loss.detach())
+        corrects.append((output.argmax(dim=1) == target).sum())
+        sizes.append(len(target))
+    if not sizes:
         raise ValueError("the training loader yielded no batches; is the dataset empty?")
-    return total_loss / seen, 100.0 * correct / seen
+    batch_losses, batch_correct = torch.stack([torch.stack(losses).double(),
+                                               torch.stack(corrects).double()]).tolist()  # the one read
+    bad = _first_bad_loss(batch_losses)
+    if bad is not None:
+        raise FloatingPointError(f"loss became {bad[1]} at batch {bad[0]}; "
+                                 "lower the learning rate or check the inputs for NaN/inf")
+    total_loss = 0.0
+    for value, n in zip(batch_losses, sizes):
+        total_loss += value * n
+    seen = sum(sizes)
+    return total_loss / seen, 100.0 * int(sum(batch_correct)) / seen
 
 
 @torch.no_grad()
@@ -81,16 +87,18 @@ def evaluate(model, loader) -> tuple[float, float]:
     """Mean loss (summed with reduction='sum', divided by samples) and accuracy % on ``loader``."""
     model.eval()
     device = _device_of(model)
-    total_loss, correct, seen = 0.0, 0, 0
+    total_loss = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    seen = 0
     for data, target in loader:
         data, target = data.to(device), target.to(device)
         output = model(data)
-        total_loss += F.cross_entropy(output, target, reduction="sum").item()
-        correct += (output.argmax(dim=1) == target).sum().item()
+        total_loss += F.cross_entropy(output, target, reduction="sum")
+        correct += (output.argmax(dim=1) == target).sum()
         seen += len(target)
     if seen == 0:
         raise ValueError("the evaluation loader yielded no batches; is the dataset empty?")
-    return total_loss / seen, 100.0 * correct / seen
+    return total_loss.item() / seen, 100.0 * correct.item() / seen
 
 
 @torch.no_grad()
@@ -100,9 +108,9 @@ def predict(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
     device = _device_of(model)
     preds, targets = [], []
     for data, target in loader:
-        preds.append(model(data.to(device)).argmax(dim=1).cpu())
-        targets.append(target.cpu())
-    return torch.cat(preds), torch.cat(targets)
+        preds.append(model(data.to(device)).argmax(dim=1))
+        targets.append(target)
+    return torch.cat(preds).cpu(), torch.cat([t.to(device) for t in targets]).cpu()
 
 
 def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 15, *,

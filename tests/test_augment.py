@@ -126,3 +126,25 @@ def test_bad_arguments_are_value_errors():
         RandomRotateCrop()(torch.zeros(4, 1, 28, 28, dtype=torch.uint8))
     with pytest.raises(ValueError, match="interpolation must be one of"):
         RandomRotateCrop(interpolation="bicubic")
+
+
+def test_epoch_draws_are_the_per_batch_draws_in_order(digits):
+    """``draw`` for a whole epoch consumes the generator exactly as one ``sample`` per batch would."""
+    aug = RandomRotateCrop(degrees=15, crop_prob=0.3)
+    sizes = [5, 5, 3]
+    epoch = aug.draw(sizes, torch.Generator().manual_seed(4))
+    generator = torch.Generator().manual_seed(4)
+    for (angles, crop_index), n in zip(epoch, sizes):
+        expected_angles, expected_cropped = aug.sample(n, generator)
+        assert torch.equal(angles, expected_angles)
+        assert torch.equal(crop_index, expected_cropped.nonzero().flatten())
+
+
+def test_apply_with_crop_index_equals_cropping_by_mask(digits):
+    aug = RandomRotateCrop(degrees=15, crop_prob=0.5)
+    angles, cropped = aug.sample(len(digits), torch.Generator().manual_seed(2))
+    ours = aug.apply(digits, angles, cropped.nonzero().flatten())
+    by_mask = digits.clone()
+    zoom = affine_matrices(torch.zeros(int(cropped.sum())), torch.full((int(cropped.sum()),), 22 / 28))
+    by_mask[cropped] = warp(digits[cropped], zoom, "bilinear")
+    assert torch.equal(ours, warp(by_mask, affine_matrices(angles, torch.ones_like(angles)), "nearest"))

@@ -65,3 +65,21 @@ def test_bad_inputs_are_value_errors():
         TensorLoader(torch.zeros(2, 28, 28, dtype=torch.uint8), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match="batch_size"):
         TensorLoader(torch.zeros(2, 28, 28, dtype=torch.uint8), labels, batch_size=0)
+
+
+def test_augmented_batches_are_those_of_per_batch_draws(test_split):
+    """The loader draws a whole epoch at its start; the batches equal drawing batch by batch."""
+    aug = RandomRotateCrop(degrees=15, crop_prob=0.3)
+    loader = TensorLoader(test_split.data[:300], test_split.targets[:300], 128, shuffle=True, seed=9, augment=aug)
+    generator = torch.Generator().manual_seed(9)
+    order = torch.randperm(300, generator=generator)
+    for i, (x, y) in enumerate(loader):
+        idx = order[i * 128:(i + 1) * 128]
+        expected = aug(test_split.data[idx].unsqueeze(1).float() / 255, generator)
+        assert torch.equal(x, (expected - MNIST_MEAN) / MNIST_STD) and torch.equal(y, test_split.targets[idx])
+
+
+def test_augment_without_draw_and_apply_is_a_type_error():
+    with pytest.raises(TypeError, match="draw\\(\\) and apply\\(\\)"):
+        TensorLoader(torch.zeros(2, 28, 28, dtype=torch.uint8), torch.zeros(2, dtype=torch.long),
+                     augment=lambda x, g: x)
