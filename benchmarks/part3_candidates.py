@@ -1,10 +1,9 @@
 """Train a Part-3 candidate design once and print its per-epoch test accuracy.
 
-The Part-3 notebook's design is ``S8`` with a linear head (the same maths as the 1x1
-convolution here). Its recipe, with the required augmentation (rotation ±15°, nearest;
+The Part-3 notebook's design is ``S8`` (taken from the notebook itself). Its recipe, with the required augmentation (rotation ±15°, nearest;
 22x22 crop with p=0.1), batch size 128 and label smoothing 0.1:
 
-    python benchmarks/part3_candidates.py --design S8 --seed 3 --max-lr 0.2 --floor-epoch 12 --ema 0.998
+    python -m benchmarks.part3_candidates --design S8 --seed 3 --max-lr 0.2 --floor-epoch 12 --ema 0.998
 
 Without ``--floor-epoch`` the schedule is OneCycleLR (pct_start 0.2) and without ``--ema``
 the live weights are evaluated; ``--interpolation bilinear`` rotates with bilinear sampling.
@@ -20,12 +19,10 @@ import argparse
 import torch
 from torch import nn
 
+from mnist_helpers.layers import block
+from tools.notebook_code import notebook_model
 from mnist_helpers import (RandomRotateCrop, TensorLoader, count_parameters, ema_model, fit, keep_freed_memory,
                            load_mnist_tensors, set_seed, warmup_cosine_floor)
-
-
-def block(c_in, c_out, **conv_args):
-    return [nn.Conv2d(c_in, c_out, 3, bias=False, **conv_args), nn.BatchNorm2d(c_out), nn.ReLU()]
 
 
 def stem(channels, kernel):
@@ -39,29 +36,28 @@ def gap_head(channels):
 
 DESIGNS = {
     # 3x3 stem, two blocks at 11 and 9, ceil-mode pool to 5x5, two padded blocks (7,826 params)
-    "S6d": lambda: nn.Sequential(*stem(8, 3), *block(8, 16), *block(16, 16), nn.MaxPool2d(2, ceil_mode=True),
-                                 *block(16, 16, padding=1), *block(16, 12, padding=1), *gap_head(12)),
-    # 5x5 stem (receptive field 5 before the first pool), smaller maps downstream (7,954 params)
-    "S8": lambda: nn.Sequential(*stem(8, 5), *block(8, 16), *block(16, 16), nn.MaxPool2d(2),
-                                *block(16, 16, padding=1), *block(16, 12, padding=1), *gap_head(12)),
+    "S6d": lambda: nn.Sequential(*stem(8, 3), block(8, 16), block(16, 16), nn.MaxPool2d(2, ceil_mode=True),
+                                 block(16, 16, padding=1), block(16, 12, padding=1), *gap_head(12)),
+    # the Part-3 notebook's model, taken from the notebook (7,954 params)
+    "S8": lambda: notebook_model("part3"),
     # 5x5 stem, four blocks at 10, 8, 6, 4 and no second pool (7,954 params)
-    "S11": lambda: nn.Sequential(*stem(8, 5), *block(8, 16), *block(16, 16), *block(16, 16), *block(16, 12),
+    "S11": lambda: nn.Sequential(*stem(8, 5), block(8, 16), block(16, 16), block(16, 16), block(16, 12),
                                  *gap_head(12)),
     # 3x3 stem, a padded block at 13x13, blocks at 11 and 9, ceil-mode pool to 5x5, one padded block (7,826 params)
-    "X3": lambda: nn.Sequential(*stem(8, 3), *block(8, 16, padding=1), *block(16, 16), *block(16, 16),
-                                nn.MaxPool2d(2, ceil_mode=True), *block(16, 12, padding=1), *gap_head(12)),
+    "X3": lambda: nn.Sequential(*stem(8, 3), block(8, 16, padding=1), block(16, 16), block(16, 16),
+                                nn.MaxPool2d(2, ceil_mode=True), block(16, 12, padding=1), *gap_head(12)),
     # two convolutions at full resolution (slow on a CPU: about twice the 7.5 s budget) (7,578 params)
-    "X1": lambda: nn.Sequential(*block(1, 8), *block(8, 12), nn.MaxPool2d(2), *block(12, 16), *block(16, 16),
-                                nn.MaxPool2d(2), *block(16, 16, padding=1), *gap_head(16)),
+    "X1": lambda: nn.Sequential(block(1, 8), block(8, 12), nn.MaxPool2d(2), block(12, 16), block(16, 16),
+                                nn.MaxPool2d(2), block(16, 16, padding=1), *gap_head(16)),
     # lossless 2x2 space-to-depth stem, then three blocks at 12, 10 and 8, pool to 4, one padded block
-    "P4": lambda: nn.Sequential(nn.PixelUnshuffle(2), *block(4, 16), *block(16, 16), *block(16, 16),
-                                nn.MaxPool2d(2), *block(16, 16, padding=1), *gap_head(16)),
+    "P4": lambda: nn.Sequential(nn.PixelUnshuffle(2), block(4, 16), block(16, 16), block(16, 16),
+                                nn.MaxPool2d(2), block(16, 16, padding=1), *gap_head(16)),
     # space-to-depth stem, a padded block at 14, blocks at 12 and 10, pool to 5, one padded block
-    "P5": lambda: nn.Sequential(nn.PixelUnshuffle(2), *block(4, 16, padding=1), *block(16, 16), *block(16, 16),
-                                nn.MaxPool2d(2), *block(16, 12, padding=1), *gap_head(12)),
+    "P5": lambda: nn.Sequential(nn.PixelUnshuffle(2), block(4, 16, padding=1), block(16, 16), block(16, 16),
+                                nn.MaxPool2d(2), block(16, 12, padding=1), *gap_head(12)),
     # 16-channel 5x5 stem (7,610 params)
-    "W1": lambda: nn.Sequential(*stem(16, 5), *block(16, 16), *block(16, 16), nn.MaxPool2d(2),
-                                *block(16, 16, padding=1), *gap_head(16)),
+    "W1": lambda: nn.Sequential(*stem(16, 5), block(16, 16), block(16, 16), nn.MaxPool2d(2),
+                                block(16, 16, padding=1), *gap_head(16)),
 }
 
 

@@ -1,4 +1,9 @@
-"""Normalisation constants and the torchvision transforms the notebooks show."""
+"""Normalisation constants, and torchvision's per-sample pipeline as a labelled reference.
+
+What actually feeds the models is ``TensorLoader.batch`` (whole batches as tensors,
+see ``mnist_helpers/tensor_loader.py``); :func:`torchvision_reference` builds the
+per-sample torchvision pipeline that does the same, which the tests compare against.
+"""
 from __future__ import annotations
 
 from torchvision import transforms as T
@@ -8,17 +13,13 @@ MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
 
-def test_transforms() -> T.Compose:
-    """ToTensor + Normalize: what every split gets at evaluation time."""
-    return T.Compose([T.ToTensor(), T.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+def torchvision_reference(degrees: float = 0.0, crop_prob: float = 0.0, crop_size: int = 22) -> T.Compose:
+    """torchvision's per-sample equivalent of what ``TensorLoader`` does to a batch.
 
-
-def train_transforms(degrees: float = 0.0, crop_prob: float = 0.0, crop_size: int = 22) -> T.Compose:
-    """The per-sample PIL version of the training augmentation.
-
-    With probability ``crop_prob`` a centre crop to ``crop_size`` (then resized to
-    28), then a random rotation in ``[-degrees, degrees]`` with background fill 0.
-    :class:`mnist_helpers.augment.RandomRotateCrop` does the same in one batched warp.
+    Without arguments: ``ToTensor`` + ``Normalize`` (the test images, and Part-1/2's training
+    images). With augmentation: with probability ``crop_prob`` a centre crop to ``crop_size``
+    (then resized to 28), then a random rotation in ``[-degrees, degrees]`` with background 0;
+    :class:`mnist_helpers.augment.RandomRotateCrop` does the same in batched warps.
     """
     if degrees < 0:
         raise ValueError(f"degrees must be >= 0, got {degrees}")

@@ -3,7 +3,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from mnist_helpers.augment import RandomRotateCrop
-from mnist_helpers.pipeline import TensorLoader
+from mnist_helpers.tensor_loader import TensorLoader
 from mnist_helpers import transforms
 from mnist_helpers.transforms import MNIST_MEAN, MNIST_STD
 
@@ -11,7 +11,7 @@ from mnist_helpers.transforms import MNIST_MEAN, MNIST_STD
 def test_batches_equal_torchvision_totensor_normalize(test_split):
     loader = TensorLoader(test_split.data, test_split.targets, batch_size=50)
     x, y = next(iter(loader))
-    tf = transforms.test_transforms()
+    tf = transforms.torchvision_reference()
     expected = torch.stack([tf(test_split[i][0]) for i in range(50)])
     assert x.shape == (50, 1, 28, 28) and x.dtype == torch.float32
     assert torch.allclose(x, expected, atol=1e-5)

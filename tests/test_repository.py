@@ -4,11 +4,12 @@ import re
 
 import pytest
 
-from mnist_helpers.colab import SETUP_MARKER, badge, repo_url, setup_cell
-from mnist_helpers.notebooks import notebook_paths
+from tools.colab import SETUP_MARKER, badge, repo_url, setup_cell
+from tools.run_notebooks import notebook_paths
 from mnist_helpers.paths import repo_root
-from mnist_helpers.readme import readme_problems
+from tools.readme import readme_problems
 from mnist_helpers.results import epochs_held, load_results, summarize
+from mnist_helpers.targets import TARGETS
 
 RESULTS = repo_root() / "results"
 
@@ -17,21 +18,11 @@ def test_readme_tables_agree_with_results_json():
     assert readme_problems(folder=RESULTS) == []
 
 
-# Each part's target: (max params, inclusive?, the accuracy key that must reach it, threshold).
-TARGETS = {
-    "part1": (9000, True, "final_test_acc", 98.8),
-    "part2": (4000, True, "final_test_acc", 98.7),
-    "part3": (8000, False, "last5_min_test_acc", 99.4),
-}
-
-
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
 def test_committed_results_meet_the_targets(path):
     part = path.name.split("_")[0]
     r = load_results(part, RESULTS)  # every committed notebook has committed results
-    max_params, inclusive, key, threshold = TARGETS[part]
-    assert r["params"] <= max_params if inclusive else r["params"] < max_params
-    assert r["epochs"] <= 15 and r[key] >= threshold
+    assert TARGETS[part].problems(r["params"], r["history"]["test_acc"]) == []
     assert summarize(r["history"])["final_test_acc"] == r["final_test_acc"]
     assert len(r["history"]["test_acc"]) == r["epochs"]
 
@@ -41,7 +32,7 @@ def test_seed_sweep_holds_for_every_seed_when_committed():
         pytest.skip("results/part3_seeds.json is not committed yet (Part-3 is in progress)")
     sweep = load_results("part3_seeds", RESULTS)
     assert sweep["seeds"] == [0, 1, 2] and sweep["all_seeds_hold_target"]
-    assert all(min(s["test_acc"][-5:]) >= 99.4 for s in sweep["per_seed"].values())
+    assert all(TARGETS["part3"].problems(s["params"], s["test_acc"]) == [] for s in sweep["per_seed"].values())
 
 
 @pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.name)
@@ -72,7 +63,7 @@ def test_epochs_held_counts_the_final_streak():
 
 
 def test_seed_summary_reports_mean_std_and_the_worst_tail():
-    from mnist_helpers.sweep import summarize_seeds
+    from tools.sweep import summarize_seeds
 
     per_seed = {"0": {"final_test_acc": 99.5, "last5_min_test_acc": 99.42},
                 "1": {"final_test_acc": 99.3, "last5_min_test_acc": 99.31}}
@@ -80,3 +71,23 @@ def test_seed_summary_reports_mean_std_and_the_worst_tail():
     assert s["seeds"] == [0, 1] and s["final_test_acc_mean"] == pytest.approx(99.4)
     assert s["final_test_acc_std"] == pytest.approx(0.1414, abs=1e-4)
     assert s["worst_last5_min_test_acc"] == 99.31 and s["all_seeds_hold_target"] is False
+
+
+def test_targets_say_what_is_missed():
+    part3 = TARGETS["part3"]
+    assert part3.problems(7954, [99.5] * 15) == []
+    assert "8,000 parameters is over" in part3.problems(8000, [99.5] * 15)[0]
+    assert "do not all reach 99.4%" in part3.problems(7954, [99.5] * 14 + [99.39])[0]
+    assert "16 epochs" in part3.problems(7954, [99.5] * 16)[0]
+    assert TARGETS["part1"].problems(9000, [10.0] * 14 + [98.8]) == []
+    with pytest.raises(AssertionError, match="do not all reach"):
+        part3.check(7954, [99.3] * 15)
+
+
+def test_notebook_models_come_from_the_notebooks():
+    from tools.notebook_code import model_source, notebook_model
+    from mnist_helpers import count_parameters
+
+    for part in ("part1", "part2", "part3"):
+        assert "class Net" in model_source(part)
+        assert count_parameters(notebook_model(part)) == load_results(part, RESULTS)["params"]

@@ -2,7 +2,7 @@
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from mnist_helpers import sweep
+from tools import sweep
 from mnist_helpers.results import save_results
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from mnist_helpers.pipeline import TensorLoader
+from mnist_helpers.tensor_loader import TensorLoader
 from mnist_helpers.reproducibility import pick_device, seed_from_env, set_seed
 from mnist_helpers.training import History, evaluate, fit, predict
 

@@ -1,6 +1,6 @@
 """Time one training epoch of the Part-3 model with the Part-3 augmentation, fed and run four ways:
 
-1. torchvision: ``datasets.MNIST`` + per-sample PIL transforms (``train_transforms``) + DataLoader,
+1. torchvision: ``datasets.MNIST`` + per-sample PIL transforms (``torchvision_reference``) + DataLoader,
    the way the original pipeline fed its model;
 2. batched: ``TensorLoader`` with uint8 tensors in memory + ``RandomRotateCrop`` (batched warps);
 3. batched + channels-last tensors;
@@ -12,7 +12,7 @@ times; the table reports the median. All use batch size 128, shuffling, SGD with
 random rotation ±15° and a 22x22 centre crop with p=0.1. Prints the seconds per epoch for each,
 then ``ratio: X.XX`` (row 2 over row 1) and ``ratio with CPU settings: X.XX`` (row 4 over row 1).
 
-    python benchmarks/pipeline.py [--repeats N] [--workers N] [--batches N] [--save]
+    python -m benchmarks.cpu_pipeline [--repeats N] [--workers N] [--batches N] [--save]
 
 ``--save`` also writes the figures to results/benchmark_pipeline.json, from which
 ``python -m mnist_helpers.readme`` fills the README's benchmark table. CPU only: the
@@ -34,8 +34,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from mnist_helpers import (RandomRotateCrop, TensorLoader, keep_freed_memory, load_mnist, load_mnist_tensors,
-                           set_seed, train_transforms)
+                           set_seed, torchvision_reference)
 from mnist_helpers.results import device_description, save_results
+from tools.notebook_code import notebook_model
 
 CONFIGS = {
     "torchvision DataLoader + PIL transforms": dict(batched=False, channels_last=False, keep_memory=False),
@@ -43,15 +44,6 @@ CONFIGS = {
     "batched + channels-last": dict(batched=True, channels_last=True, keep_memory=False),
     "batched + channels-last + keep_freed_memory()": dict(batched=True, channels_last=True, keep_memory=True),
 }
-
-
-def part3_net() -> nn.Module:
-    """The Part-3 notebook's model (7,954 parameters), as one Sequential."""
-    def block(i, o, **kw):
-        return [nn.Conv2d(i, o, 3, bias=False, **kw), nn.BatchNorm2d(o), nn.ReLU()]
-    return nn.Sequential(nn.Conv2d(1, 8, 5, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(8), nn.ReLU(),
-                         *block(8, 16), *block(16, 16), nn.MaxPool2d(2), *block(16, 16, padding=1),
-                         *block(16, 12, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(12, 10))
 
 
 def time_epoch(batched: bool, channels_last: bool, keep_memory: bool, workers: int,
@@ -64,11 +56,11 @@ def time_epoch(batched: bool, channels_last: bool, keep_memory: bool, workers: i
         loader = TensorLoader(images, labels, 128, shuffle=True, seed=0,
                               augment=RandomRotateCrop(degrees=15, crop_prob=0.1))
     else:
-        dataset = load_mnist("train", transform=train_transforms(degrees=15, crop_prob=0.1))
+        dataset = load_mnist("train", transform=torchvision_reference(degrees=15, crop_prob=0.1))
         loader = DataLoader(dataset, batch_size=128, shuffle=True, num_workers=workers,
                             generator=torch.Generator().manual_seed(0))
     set_seed(0)
-    model = part3_net()
+    model = notebook_model("part3")  # the class the Part-3 notebook defines
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
@@ -86,7 +78,7 @@ def time_epoch(batched: bool, channels_last: bool, keep_memory: bool, workers: i
 
 
 def run_in_fresh_process(name: str, args) -> tuple[float, int]:
-    cmd = [sys.executable, __file__, "--one", name, "--workers", str(args.workers)]
+    cmd = [sys.executable, "-m", "benchmarks.cpu_pipeline", "--one", name, "--workers", str(args.workers)]
     if args.batches is not None:
         cmd += ["--batches", str(args.batches)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

@@ -1,6 +1,6 @@
 """Execute the notebooks top to bottom and keep their saved outputs clean.
 
-``python -m mnist_helpers.notebooks`` runs every notebook in ``notebooks/`` in place
+``python -m tools.run_notebooks`` runs every notebook in ``notebooks/`` in place
 (so ``images/`` and ``results/`` are regenerated), drops live progress-bar widgets
 from the saved outputs (each epoch's printed summary line stays), and then
 refreshes the README tables.
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .paths import repo_root
+from mnist_helpers.paths import repo_root
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -74,7 +74,7 @@ def execute_notebook(path: Path, output: Path | None = None, env: dict | None = 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mnist_helpers.notebooks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.run_notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="notebook files (default: all notebooks/part*.ipynb)")
     args = parser.parse_args(argv)
     paths = [Path(n) for n in args.names] or notebook_paths()

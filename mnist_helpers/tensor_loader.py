@@ -78,7 +78,7 @@ class TensorLoader:
 
     def batch(self, idx: torch.Tensor, draws: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """The normalised (and, if set, augmented with ``draws``) batch at indices ``idx``."""
-        x = self.images[idx].float().div_(255.0)
-        if self.augment is not None:
+        x = self.images[idx].float().div_(255.0)  # uint8 pixels to [0, 1], as ToTensor
+        if self.augment is not None:              # warp before normalising, so the background stays 0
             x = self.augment.apply(x, *draws) if draws is not None else self.augment(x, self.generator)
-        return x.sub_(self.mean).div_(self.std), self.labels[idx]
+        return x.sub_(self.mean).div_(self.std), self.labels[idx]  # as Normalize(MNIST_MEAN, MNIST_STD)

@@ -1,7 +1,7 @@
 """The repository URL, the "Open in Colab" badges and the notebooks' Colab setup cell.
 
 The URL lives in ``pyproject.toml`` (``[project.urls] Repository``). To point the
-notebooks at a fork, run ``python -m mnist_helpers.colab https://github.com/you/fork``:
+notebooks at a fork, run ``python -m tools.colab https://github.com/you/fork``:
 it updates that line and rewrites every notebook's badge and first code cell.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from .paths import repo_root
+from mnist_helpers.paths import repo_root
 
 PLACEHOLDER = "YOUR-GITHUB-USER"
 _URL_LINE = re.compile(r'^Repository = "([^"]+)"$', re.M)
@@ -45,20 +45,12 @@ def badge(url: str, notebook: str) -> str:
 
 
 def setup_cell(url: str) -> str:
-    """The first code cell: on Colab (``/content`` exists) clone the repo and ``pip install -e`` it."""
-    name = _github_path(url).split("/")[1]
-    return f'''{SETUP_MARKER}: runs only on Google Colab, where /content exists; elsewhere it does nothing.
-import os, site, subprocess, sys
-
-REPO_URL = "{url}"  # written by `python -m mnist_helpers.colab URL`; see the README
-if os.path.isdir("/content"):
-    if "{PLACEHOLDER}" in REPO_URL:
-        raise RuntimeError("Set REPO_URL to your fork of this repository (README: 'Run on Colab').")
-    if not os.path.isdir("/content/{name}"):
-        subprocess.run(["git", "clone", "--depth", "1", REPO_URL, "/content/{name}"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/{name}"], check=True)
-    for folder in site.getsitepackages():  # read the new install's .pth file now, without a kernel restart
-        site.addsitedir(folder)'''
+    """The first code cell: on Colab only, pip-install the helpers from the repository."""
+    _github_path(url)
+    return f'''{SETUP_MARKER}: on Google Colab, install this repository's helpers (elsewhere this cell does nothing).
+import subprocess, sys
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+{url}"], check=True)'''
 
 
 def sync_notebook(path: Path, url: str) -> bool:
@@ -91,7 +83,7 @@ def set_repo_url(url: str) -> None:
 def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1 or (args and args[0].startswith("-")):
-        print("usage: python -m mnist_helpers.colab [https://github.com/OWNER/REPO]", file=sys.stderr)
+        print("usage: python -m tools.colab [https://github.com/OWNER/REPO]", file=sys.stderr)
         return 2
     if args:
         set_repo_url(args[0])

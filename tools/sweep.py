@@ -1,6 +1,6 @@
 """Seed sweep: execute the Part-3 notebook once per seed and collect the results.
 
-``python -m mnist_helpers.sweep`` runs the notebook for seeds 0, 1 and 2 (through
+``python -m tools.sweep`` runs the notebook for seeds 0, 1 and 2 (through
 ``$MNIST_SEED``) on a scratch copy whose images and results go to a temporary
 folder, so the committed run is left untouched, and writes ``results/part3_seeds.json``.
 ``--seeds 3 4 5 --name part3_more_seeds`` tries other seeds without touching the README.
@@ -17,10 +17,11 @@ from pathlib import Path
 
 from nbclient.exceptions import CellExecutionError
 
-from .notebooks import execute_notebook, notebook_paths
-from .results import load_results, save_results
+from .run_notebooks import execute_notebook, notebook_paths
+from mnist_helpers.results import load_results, save_results
+from mnist_helpers.targets import TARGETS
 
-TARGET = 99.4
+TARGET = TARGETS["part3"].accuracy
 
 
 def summarize_seeds(per_seed: dict, target: float = TARGET) -> dict:
@@ -65,7 +66,7 @@ def run_sweep(seeds, notebook: Path) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mnist_helpers.sweep", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--name", default="part3_seeds",
                         help="results file to write, results/NAME.json (default part3_seeds, the one the README "

@@ -1,6 +1,6 @@
 """Generate the README's result tables from ``results/*.json``.
 
-``python -m mnist_helpers.readme`` rewrites every block between
+``python -m tools.readme`` rewrites every block between
 ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; ``--check`` only
 reports blocks that disagree with the JSON (tests/test_repository.py checks the same).
 """
@@ -11,8 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-from .paths import repo_root
-from .results import load_results
+from mnist_helpers.paths import repo_root
+from mnist_helpers.results import load_results
 
 PARTS = {
     "part1": "Part-1 · skeleton",
@@ -123,7 +123,7 @@ def readme_problems(readme: Path | None = None, folder: Path | None = None) -> l
         if match is None:
             problems.append(f"README has no <!-- generated:{name} --> block")
         elif match.group(2) != body:
-            problems.append(f"README block '{name}' differs from results/*.json; run python -m mnist_helpers.readme")
+            problems.append(f"README block '{name}' differs from results/*.json; run python -m tools.readme")
     return problems
 
 
@@ -138,7 +138,7 @@ def update_readme(readme: Path | None = None, folder: Path | None = None) -> Non
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mnist_helpers.readme", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.readme", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report differences, change nothing")
     args = parser.parse_args(argv)
     if args.check:

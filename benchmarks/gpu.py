@@ -1,0 +1,172 @@
+"""Seconds per training epoch of the Part-1 and Part-3 notebooks' setups on a GPU, with the
+host round-trips of the old loop and without them, side by side in one run, and a per-step breakdown.
+
+Modes, each timed on the same data, model and recipe as its notebook (Part-3: augmentation,
+warm-up/cosine/floor schedule, label smoothing, EMA, channels-last):
+
+- ``per-step reads``: the loop as it was before: ``loss.item()`` and the correct count read on
+  every step, the augmentation's random draws made and copied to the device for every batch,
+  and torch's own ``AveragedModel`` EMA (which tests its step counter with ``if`` every step);
+- ``sync-free``: ``mnist_helpers.training.train_epoch``, what the notebooks run: everything stays
+  on the device and is read once per epoch, the epoch's draws are copied once;
+- ``sync-free + torch.compile``: the same with the model wrapped in ``torch.compile``.
+
+Each mode trains ``--warmup`` untimed epochs (cuDNN autotuning, compilation), then ``--epochs``
+timed ones; the median is reported. The breakdown times ``--steps`` sync-free steps with a
+device synchronisation after each phase (which itself slows the step), so read it as shares.
+
+    python -m benchmarks.gpu [--device cuda] [--epochs 3] [--save]
+
+``--save`` writes results/benchmark_gpu.json, from which ``python -m tools.readme`` fills the
+README's GPU table. ``--device cpu`` runs the same script on a CPU (to check it, not to report).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from mnist_helpers import (RandomRotateCrop, TensorLoader, ema_model, load_mnist_tensors, set_seed,
+                           warmup_cosine_floor)
+from mnist_helpers.results import device_description, save_results
+from mnist_helpers.training import train_epoch
+from tools.notebook_code import notebook_model
+
+MODES = ("per-step reads", "sync-free", "sync-free + torch.compile")
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def setup(part: str, device: torch.device, mode: str):
+    """The notebook's loader, model, optimizer, scheduler, loss options and EMA for ``part``."""
+    set_seed(1)
+    images, labels = load_mnist_tensors("train")
+    if part == "part1":
+        loader = TensorLoader(images, labels, 128, shuffle=True, seed=1, device=device)
+        model = notebook_model("part1").to(device)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+        scheduler, smoothing, ema = None, 0.0, None
+    else:
+        loader = TensorLoader(images, labels, 128, shuffle=True, seed=1, device=device,
+                              augment=RandomRotateCrop(degrees=15, crop_prob=0.1, crop_size=22))
+        model = notebook_model("part3").to(device, memory_format=torch.channels_last)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9, nesterov=True)
+        scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=3, floor_epoch=12)
+        smoothing = 0.1
+        ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.998), use_buffers=True)
+               if mode == "per-step reads" else ema_model(model, decay=0.998))
+    if mode.endswith("torch.compile"):
+        model = torch.compile(model)
+    return loader, model, optimizer, scheduler, smoothing, ema
+
+
+def epoch_with_reads(loader, model, optimizer, scheduler, smoothing, ema) -> None:
+    """One epoch as the loop ran before: per-batch draws and copies, per-step reads."""
+    device = next(model.parameters()).device
+    model.train()
+    order = torch.randperm(loader.num_samples, generator=loader.generator).to(device)
+    total, correct, start = 0.0, 0, 0
+    for size in loader.batch_sizes():
+        idx = order[start:start + size]
+        start += size
+        x = loader.images[idx].float().div_(255.0)
+        if loader.augment is not None:
+            x = loader.augment(x, loader.generator)  # draws on the CPU, copied to the device, per batch
+        x, y = x.sub_(loader.mean).div_(loader.std), loader.labels[idx]
+        optimizer.zero_grad(set_to_none=True)
+        out = model(x)
+        loss = F.cross_entropy(out, y, label_smoothing=smoothing)
+        loss.backward()
+        optimizer.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        if scheduler is not None:
+            scheduler.step()
+        total += loss.item() * size
+        correct += (out.argmax(1) == y).sum().item()
+
+
+def time_mode(part: str, mode: str, device: torch.device, warmup: int, epochs: int) -> list[float]:
+    loader, model, optimizer, scheduler, smoothing, ema = setup(part, device, mode)
+    seconds = []
+    for epoch in range(warmup + epochs):
+        synchronize(device)
+        start = time.perf_counter()
+        if mode == "per-step reads":
+            epoch_with_reads(loader, model, optimizer, scheduler, smoothing, ema)
+        else:
+            train_epoch(model, loader, optimizer, scheduler, step_scheduler_per_batch=scheduler is not None,
+                        label_smoothing=smoothing, ema=ema)
+        synchronize(device)
+        if epoch >= warmup:
+            seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def breakdown(part: str, device: torch.device, steps: int) -> dict:
+    """Milliseconds per step in each phase of a sync-free step, synchronising after each phase."""
+    loader, model, optimizer, scheduler, smoothing, ema = setup(part, device, "sync-free")
+    phases = {"batch and augmentation": 0.0, "forward and backward": 0.0, "optimizer and schedule": 0.0, "EMA": 0.0}
+    model.train()
+    batches = iter(loader)
+    for step in range(steps + 10):  # the first 10 steps warm up
+        marks = [time.perf_counter()]
+        x, y = next(batches)
+        synchronize(device); marks.append(time.perf_counter())
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y, label_smoothing=smoothing).backward()
+        synchronize(device); marks.append(time.perf_counter())
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        synchronize(device); marks.append(time.perf_counter())
+        if ema is not None:
+            ema.update_parameters(model)
+        synchronize(device); marks.append(time.perf_counter())
+        if step >= 10:
+            for name, a, b in zip(phases, marks, marks[1:]):
+                phases[name] += (b - a) * 1000 / steps
+    return phases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per mode (median reported)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed epochs first (autotuning, compilation)")
+    parser.add_argument("--steps", type=int, default=200, help="steps timed for the breakdown")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--parts", nargs="+", default=["part1", "part3"], choices=["part1", "part3"])
+    parser.add_argument("--save", action="store_true", help="write results/benchmark_gpu.json")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("CUDA is not available here; run it on a GPU machine, or pass --device cpu to check the script")
+    if args.epochs < 1 or args.warmup < 0 or args.steps < 1:
+        parser.error("--epochs and --steps must be at least 1, --warmup at least 0")
+    print(f"{device_description(device)}, torch {torch.__version__}")
+    report = {"device": device_description(device), "torch_version": torch.__version__, "epochs": args.epochs,
+              "warmup_epochs": args.warmup, "seconds_per_epoch": {}, "runs": {}, "breakdown_ms_per_step": {}}
+    for part in args.parts:
+        report["seconds_per_epoch"][part], report["runs"][part] = {}, {}
+        for mode in args.modes:
+            runs = time_mode(part, mode, device, args.warmup, args.epochs)
+            report["runs"][part][mode] = runs
+            report["seconds_per_epoch"][part][mode] = statistics.median(runs)
+            print(f"{part}  {mode:28s} {statistics.median(runs):7.3f} s per epoch  (runs: "
+                  f"{', '.join(f'{s:.3f}' for s in runs)})", flush=True)
+        report["breakdown_ms_per_step"][part] = phases = breakdown(part, device, args.steps)
+        print(f"{part}  per sync-free step: " + ", ".join(f"{k} {v:.3f} ms" for k, v in phases.items()), flush=True)
+    if args.save:
+        print("saved", save_results("benchmark_gpu", report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Take a model from the notebook that defines it, so a model has one source of truth.
+
+The notebooks define their models (designing them is the lesson). Benchmarks and
+candidate scripts do not copy those classes: :func:`notebook_model` runs the code
+cells that define ``Net`` (and whatever they need, such as ``block``) from the
+committed notebook and returns a fresh instance.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_helpers import layers
+from mnist_helpers.paths import repo_root
+
+_DEFINES = re.compile(r"^(class Net\b|def block\b)", re.M)
+
+
+def notebook_path(part: str) -> Path:
+    """``notebooks/<part>_*.ipynb``, e.g. ``notebook_path("part3")``."""
+    root = repo_root() or Path.cwd()
+    found = sorted((root / "notebooks").glob(f"{part}_*.ipynb"))
+    if len(found) != 1:
+        raise FileNotFoundError(f"expected exactly one notebooks/{part}_*.ipynb under {root}, found {len(found)}")
+    return found[0]
+
+
+def model_source(part: str) -> str:
+    """The source of the code cells of ``part``'s notebook that define ``Net`` or ``block``."""
+    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    found = [s for s in sources if _DEFINES.search(s)]
+    if not any(re.search(r"^class Net\b", s, re.M) for s in found):
+        raise ValueError(f"{notebook_path(part).name} has no code cell defining `class Net`")
+    return "\n\n".join(found)
+
+
+def notebook_model(part: str, **kwargs) -> nn.Module:
+    """A fresh ``Net(**kwargs)`` as defined in ``part``'s notebook."""
+    namespace = {"torch": torch, "nn": nn, "F": F, "block": layers.block}
+    exec(compile(model_source(part), f"<{notebook_path(part).name}>", "exec"), namespace)
+    return namespace["Net"](**kwargs)
