@@ -12,6 +12,7 @@ from pathlib import Path
 DATA_ENV = "MNIST_DATA_DIR"
 IMAGES_ENV = "MNIST_IMAGES_DIR"
 RESULTS_ENV = "MNIST_RESULTS_DIR"
+MODELS_ENV = "MNIST_MODELS_DIR"
 
 
 def repo_root() -> Path | None:
@@ -44,3 +45,9 @@ def results_dir() -> Path:
     """Where run summaries go: ``$MNIST_RESULTS_DIR``, else the repository's ``results/`` (or ``./results``)."""
     env = os.environ.get(RESULTS_ENV)
     return Path(env).expanduser() if env else _under_repo("results")
+
+
+def models_dir() -> Path:
+    """Where trained models go: ``$MNIST_MODELS_DIR``, else the repository's ``models/`` (or ``./models``)."""
+    env = os.environ.get(MODELS_ENV)
+    return Path(env).expanduser() if env else _under_repo("models")

@@ -144,3 +144,30 @@ def misclassified(images, preds, targets, n: int = 24, cols: int = 8, save: str 
                                              f"first {len(wrong)} of {int((p != t).sum())}")
     save_figure(fig, save)
     return fig
+
+
+def own_digit_predictions(predictions, truths=None, cols: int = 5, save: str | None = None):
+    """Each image file next to the 28x28 image the model saw, titled with the prediction
+    (and the true digit when ``truths`` is given: green when right, red when wrong)."""
+    from PIL import Image
+
+    shown = [p for p in predictions if p.image is not None]
+    if not shown:
+        raise ValueError("no predictions with an image to show")
+    rows = int(np.ceil(len(shown) / cols))
+    fig, axes = plt.subplots(rows, 2 * cols, figsize=(2 * cols * 1.0, rows * 1.25), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, p in enumerate(shown):
+        original, seen = axes[i // cols, 2 * (i % cols)], axes[i // cols, 2 * (i % cols) + 1]
+        with Image.open(p.file) as img:
+            original.imshow(np.asarray(img.convert("L")), cmap="gray", vmin=0, vmax=255)
+        seen.imshow(p.image, cmap="gray", vmin=0, vmax=1)
+        truth = None if truths is None else truths[predictions.index(p)]
+        color = "black" if truth is None else ("tab:green" if truth == p.digit else "tab:red")
+        seen.set_title(f"{p.digit} ({p.probability:.0%})", fontsize=9, color=color)
+        original.set_title(Path(p.file).stem, fontsize=7)
+    fig.suptitle("your images (left) and what the model sees (right), with its prediction")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig

@@ -102,7 +102,7 @@ def evaluate(model, loader) -> tuple[float, float]:
 
 
 @torch.no_grad()
-def predict(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
+def predict_labels(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
     """(predicted labels, true labels) over ``loader``, on the CPU."""
     model.eval()
     device = _device_of(model)

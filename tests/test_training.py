@@ -6,7 +6,7 @@ from torch import nn
 
 from mnist_helpers.tensor_loader import TensorLoader
 from mnist_helpers.reproducibility import pick_device, seed_from_env, set_seed
-from mnist_helpers.training import History, evaluate, fit, predict
+from mnist_helpers.training import History, evaluate, fit, predict_labels
 
 
 def small_cnn():
@@ -32,7 +32,7 @@ def test_fit_lowers_the_loss_and_beats_chance(train_split, test_split):
     assert set(history.to_dict()) >= {"train_loss", "train_acc", "test_loss", "test_acc", "lr", "epoch_seconds"}
     loss, acc = evaluate(model, test)
     assert acc == pytest.approx(history.test_acc[-1]) and loss == pytest.approx(history.test_loss[-1])
-    preds, targets = predict(model, test)
+    preds, targets = predict_labels(model, test)
     assert (preds == targets).float().mean().item() * 100 == pytest.approx(acc)
 
 

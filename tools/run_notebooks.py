@@ -1,9 +1,9 @@
 """Execute the notebooks top to bottom and keep their saved outputs clean.
 
 ``python -m tools.run_notebooks`` runs every notebook in ``notebooks/`` in place
-(so ``images/`` and ``results/`` are regenerated), drops live progress-bar widgets
-from the saved outputs (each epoch's printed summary line stays), and then
-refreshes the README tables.
+(so ``images/``, ``results/`` and ``models/`` are regenerated), drops live progress-bar
+widgets and execution timestamps from the saved outputs (each epoch's printed summary
+line stays), and then refreshes the README tables.
 """
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from mnist_helpers.paths import repo_root
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-def notebook_paths() -> list[Path]:
+def notebook_paths(pattern: str = "*.ipynb") -> list[Path]:
+    """The notebooks in the order they run: part1, part2, part3, then try_your_own_digit (it uses Part-3's model)."""
     root = repo_root() or Path.cwd()
-    paths = sorted((root / "notebooks").glob("part*.ipynb"))
+    paths = sorted((root / "notebooks").glob(pattern))
     if not paths:
-        raise FileNotFoundError(f"no notebooks/part*.ipynb under {root}")
+        raise FileNotFoundError(f"no notebooks/{pattern} under {root}")
     return paths
 
 
@@ -42,8 +43,9 @@ def _environment(overrides: dict | None):
 
 
 def strip_progress_widgets(nb) -> None:
-    """Remove tqdm widget outputs and carriage-return progress streams from ``nb``."""
+    """Remove tqdm widget outputs, carriage-return progress streams and execution timestamps from ``nb``."""
     for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)  # timestamps would churn every rerun's diff
         if cell.get("cell_type") != "code":
             continue
         kept = []
@@ -75,7 +77,7 @@ def execute_notebook(path: Path, output: Path | None = None, env: dict | None = 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.run_notebooks", description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="notebook files (default: all notebooks/part*.ipynb)")
+    parser.add_argument("names", nargs="*", help="notebook files (default: all notebooks/*.ipynb)")
     args = parser.parse_args(argv)
     paths = [Path(n) for n in args.names] or notebook_paths()
     for path in paths:

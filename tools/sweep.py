@@ -49,7 +49,8 @@ def run_sweep(seeds, notebook: Path) -> dict:
             print(f"seed {seed}: executing {notebook.name} ...", flush=True)
             try:
                 execute_notebook(copy, env={"MNIST_SEED": seed, "MNIST_RESULTS_DIR": tmp / "results",
-                                            "MNIST_IMAGES_DIR": tmp / "images"})
+                                            "MNIST_IMAGES_DIR": tmp / "images",
+                                            "MNIST_MODELS_DIR": tmp / "models"})
             except CellExecutionError as err:
                 # a missed target fails the notebook's last cell after its results are saved:
                 # record the seed as missing the target; any other failure stops the sweep
@@ -74,7 +75,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.name.replace("_", "").replace("-", "").isalnum():
         parser.error(f"--name must be letters, digits, '_' or '-', got {args.name!r}")
-    part3 = [p for p in notebook_paths() if p.name.startswith("part3")]
+    part3 = notebook_paths("part3_*.ipynb")
     if len(part3) != 1:
         raise FileNotFoundError("expected exactly one notebooks/part3*.ipynb")
     sweep = run_sweep(args.seeds, part3[0])
