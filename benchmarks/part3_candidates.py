@@ -30,6 +30,12 @@ def stem(channels, kernel):
     return [nn.Conv2d(1, channels, kernel, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(channels), nn.ReLU()]
 
 
+def separable(c_in, c_out, padding=0):
+    """Depthwise 3x3 (one filter per channel), then a pointwise 1x1 mix -> BatchNorm -> ReLU."""
+    return nn.Sequential(nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False),
+                         nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
+
+
 def gap_head(channels):
     return [nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, 10, 1), nn.Flatten()]
 
@@ -58,6 +64,12 @@ DESIGNS = {
     # 16-channel 5x5 stem (7,610 params)
     "W1": lambda: nn.Sequential(*stem(16, 5), block(16, 16), block(16, 16), nn.MaxPool2d(2),
                                 block(16, 16, padding=1), *gap_head(16)),
+    # smaller budgets, for Part-4: the S8 layout at 0.7 of its width (about 4,000 params)
+    "T7": lambda: nn.Sequential(*stem(6, 5), block(6, 11), block(11, 11), nn.MaxPool2d(2),
+                                block(11, 11, padding=1), block(11, 8, padding=1), *gap_head(8)),
+    # the S8 layout with depthwise-separable blocks, twice as wide (3,538 params)
+    "DS": lambda: nn.Sequential(*stem(12, 5), separable(12, 24), separable(24, 24), nn.MaxPool2d(2),
+                                separable(24, 24, padding=1), separable(24, 24, padding=1), *gap_head(24)),
 }
 
 

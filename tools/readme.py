@@ -78,6 +78,27 @@ def benchmark_table(folder: Path) -> str:
     return "\n".join(rows)
 
 
+def gpu_benchmark_table(folder: Path) -> str:
+    if not (folder / "benchmark_gpu.json").is_file():
+        return ("Not measured yet: no GPU was available when this code landed. On a CUDA machine, "
+                "`python -m benchmarks.gpu --save` writes `results/benchmark_gpu.json`, and "
+                "`python -m tools.readme` turns it into this table.")
+    b = load_results("benchmark_gpu", folder)
+    modes = list(next(iter(b["seconds_per_epoch"].values())))
+    rows = ["| model | " + " | ".join(f"{m} (s / epoch)" for m in modes) + " |",
+            "|---|" + "---:|" * len(modes)]
+    for part, seconds in b["seconds_per_epoch"].items():
+        rows.append(f"| {PARTS.get(part, part)} | " + " | ".join(f"{seconds[m]:.2f}" for m in modes) + " |")
+    rows += ["", "Per sync-free step (ms, with a device synchronisation after each phase):", "",
+             "| model | " + " | ".join(next(iter(b["breakdown_ms_per_step"].values()))) + " |",
+             "|---|" + "---:|" * len(next(iter(b["breakdown_ms_per_step"].values())))]
+    for part, phases in b["breakdown_ms_per_step"].items():
+        rows.append(f"| {PARTS.get(part, part)} | " + " | ".join(f"{v:.3f}" for v in phases.values()) + " |")
+    rows += ["", f"Median of {b['epochs']} epochs after {b['warmup_epochs']} untimed, on {b['device']}, "
+                 f"torch {b['torch_version']}."]
+    return "\n".join(rows)
+
+
 def part_result(name: str, folder: Path) -> str:
     r = load_results(name, folder)
     return (f"Parameters **{r['params']:,}** · final test accuracy **{r['final_test_acc']:.2f}%** · "
@@ -90,7 +111,7 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     """README blocks for every results file present (a part that has not run yet has none)."""
     folder = folder or _results_folder()
     has = lambda name: (folder / f"{name}.json").is_file()
-    blocks = {"results": results_table(folder)}
+    blocks = {"results": results_table(folder), "gpu-benchmark": gpu_benchmark_table(folder)}
     if has("part3_seeds"):
         blocks["seeds"] = seeds_table(folder)
     if has("part3_more_seeds"):
