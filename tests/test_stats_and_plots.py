@@ -60,3 +60,24 @@ def test_plot_inputs_are_checked():
         plots.training_curves(History())
     with pytest.raises(ValueError, match="no misclassified"):
         plots.misclassified(torch.zeros(2, 28, 28), torch.tensor([1, 2]), torch.tensor([1, 2]))
+
+
+def test_frontier_plot_and_own_digit_gallery(tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from mnist_helpers import plots
+    from mnist_helpers.predict import Prediction
+
+    monkeypatch.setenv("MNIST_IMAGES_DIR", str(tmp_path))
+    points = [{"width": w, "params": int(8000 * w * w), "final_test_acc_mean": 99.0 + w / 2, "final_test_acc_std": 0.03,
+               "worst_last5_min_test_acc": 98.9 + w / 2} for w in (0.5, 1.0, 0.7)]
+    plots.frontier(points, {"Part-3": (7954, 99.44)}, save="frontier.png")
+    assert (tmp_path / "frontier.png").is_file()
+    with pytest.raises(ValueError, match="no frontier points"):
+        plots.frontier([])
+    Image.new("L", (40, 30), 255).save(tmp_path / "d.png")
+    shown = [Prediction(file=str(tmp_path / "d.png"), digit=3, probability=0.9, image=np.zeros((28, 28))),
+             Prediction(file="missing.png", error="no such file")]
+    plots.own_digit_predictions(shown, [3, None], save="own.png")
+    assert (tmp_path / "own.png").is_file()

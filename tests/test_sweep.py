@@ -6,13 +6,13 @@ from tools import sweep
 from mnist_helpers.results import save_results
 
 
-def _fake_run(accuracies_by_seed, error=None):
+def _fake_run(accuracies_by_seed, error=None, part="part3"):
     def execute(copy, env):
         seed = int(env["MNIST_SEED"])
         acc = accuracies_by_seed[seed]
         history = {"train_loss": [0.5] * 5, "train_acc": [99.0] * 5, "test_loss": [0.1] * 5, "test_acc": acc,
                    "lr": [0.1] * 5, "epoch_seconds": [7.0] * 5, "test_seconds": [0.3] * 5}
-        save_results("part3", {"params": 7954, "epochs": 5, "seed": seed, "history": history,
+        save_results(part, {"params": 7954, "epochs": 5, "seed": seed, "history": history,
                                "final_test_acc": acc[-1], "best_test_acc": max(acc),
                                "last5_min_test_acc": min(acc[-5:]), "final_train_acc": 99.0,
                                "seconds_per_epoch": 7.0, "device": "cpu", "torch_version": "x"},
@@ -43,3 +43,23 @@ def test_any_other_notebook_failure_stops_the_sweep(tmp_path, monkeypatch):
     with pytest.raises(CellExecutionError) as excinfo:
         sweep.run_sweep([0], nb)
     assert excinfo.value.ename == "RuntimeError"
+
+
+def test_the_sweep_passes_extra_settings_and_reads_the_parts_own_results(tmp_path, monkeypatch):
+    seen = []
+
+    def execute(copy, env):
+        seen.append(env["MNIST_WIDTH"])
+        _fake_run({0: [99.5] * 5, 1: [99.45] * 5}, part="part4")(copy, env)
+
+    monkeypatch.setattr(sweep, "execute_notebook", execute)
+    nb = tmp_path / "part4_x.ipynb"
+    nb.write_text("{}")
+    result = sweep.run_sweep([0, 1], nb, env={"MNIST_WIDTH": 0.5})
+    assert seen == [0.5, 0.5] and result["all_seeds_hold_target"] is True
+
+    from tools.frontier import frontier_point
+
+    point = frontier_point(0.5, result)
+    assert point["width"] == 0.5 and point["params"] == 7954 and point["seconds_per_epoch"] == 7.0
+    assert point["final_test_acc_mean"] == 99.475 and point["worst_last5_min_test_acc"] == 99.45

@@ -18,6 +18,7 @@ PARTS = {
     "part1": "Part-1 · skeleton",
     "part2": "Part-2 · BatchNorm, dropout, GAP",
     "part3": "Part-3 · augmentation, LR schedule",
+    "part4": "Part-4 · how small can it get?",
 }
 
 
@@ -78,6 +79,21 @@ def benchmark_table(folder: Path) -> str:
     return "\n".join(rows)
 
 
+def frontier_table(folder: Path) -> str:
+    f = load_results("part4_frontier", folder)
+    rows = ["| width | params | seeds | mean final test acc | worst last-5 min | every seed holds 99.4% | "
+            "mean final train acc (augmented) | CPU s / epoch |", "|---:|---:|---|---:|---:|---|---:|---:|"]
+    for p in f["points"]:
+        train = sum(r["final_train_acc"] for r in p["per_seed"].values()) / len(p["per_seed"])
+        rows.append(f"| {p['width']:g} | {p['params']:,} | {', '.join(map(str, p['seeds']))} | "
+                    f"{p['final_test_acc_mean']:.2f} ± {p['final_test_acc_std']:.2f}% | "
+                    f"{p['worst_last5_min_test_acc']:.2f}% | {'yes' if p['all_seeds_hold_target'] else 'no'} | "
+                    f"{train:.2f}% | {p['seconds_per_epoch']:.1f} |")
+    first = f["points"][0]
+    rows += ["", f"{first['device']}, torch {first['torch_version']}."]
+    return "\n".join(rows)
+
+
 def gpu_benchmark_table(folder: Path) -> str:
     if not (folder / "benchmark_gpu.json").is_file():
         return ("Not measured yet: no GPU was available when this code landed. On a CUDA machine, "
@@ -116,6 +132,10 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["seeds"] = seeds_table(folder)
     if has("part3_more_seeds"):
         blocks["more-seeds"] = seeds_table(folder, "part3_more_seeds")
+    if has("part4_seeds"):
+        blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
+    if has("part4_frontier"):
+        blocks["frontier"] = frontier_table(folder)
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     for name in PARTS:

@@ -1,9 +1,10 @@
-"""Seed sweep: execute the Part-3 notebook once per seed and collect the results.
+"""Seed sweep: execute a part's notebook once per seed and collect the results.
 
-``python -m tools.sweep`` runs the notebook for seeds 0, 1 and 2 (through
-``$MNIST_SEED``) on a scratch copy whose images and results go to a temporary
+``python -m tools.sweep`` runs the Part-3 notebook for seeds 0, 1 and 2 (through
+``$MNIST_SEED``) on a scratch copy whose images, results and models go to a temporary
 folder, so the committed run is left untouched, and writes ``results/part3_seeds.json``.
-``--seeds 3 4 5 --name part3_more_seeds`` tries other seeds without touching the README.
+``--seeds 3 4 5 --name part3_more_seeds`` tries other seeds without touching the README;
+``--part part4`` sweeps the Part-4 notebook (``results/part4_seeds.json``).
 """
 from __future__ import annotations
 
@@ -17,14 +18,13 @@ from pathlib import Path
 
 from nbclient.exceptions import CellExecutionError
 
-from .run_notebooks import execute_notebook, notebook_paths
 from mnist_helpers.results import load_results, save_results
 from mnist_helpers.targets import TARGETS
 
-TARGET = TARGETS["part3"].accuracy
+from .run_notebooks import execute_notebook, notebook_paths
 
 
-def summarize_seeds(per_seed: dict, target: float = TARGET) -> dict:
+def summarize_seeds(per_seed: dict, target: float = TARGETS["part3"].accuracy) -> dict:
     """Mean ± std of the final-epoch accuracy, the worst last-5 minimum, and whether every seed held."""
     finals = [r["final_test_acc"] for r in per_seed.values()]
     worst = min(r["last5_min_test_acc"] for r in per_seed.values())
@@ -38,51 +38,55 @@ def summarize_seeds(per_seed: dict, target: float = TARGET) -> dict:
     }
 
 
-def run_sweep(seeds, notebook: Path) -> dict:
+def run_sweep(seeds, notebook: Path, env: dict | None = None) -> dict:
+    """Execute ``notebook`` once per seed (with ``env`` added) and collect each run's results."""
+    part = notebook.name.split("_")[0]
     per_seed = {}
     for seed in seeds:
-        with tempfile.TemporaryDirectory(prefix=f"part3-seed{seed}-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"{part}-seed{seed}-") as tmp:
             tmp = Path(tmp)
             copy = tmp / notebook.name
             shutil.copy(notebook, copy)
             start = time.perf_counter()
-            print(f"seed {seed}: executing {notebook.name} ...", flush=True)
+            print(f"seed {seed}: executing {notebook.name} {env or ''}...", flush=True)
             try:
-                execute_notebook(copy, env={"MNIST_SEED": seed, "MNIST_RESULTS_DIR": tmp / "results",
-                                            "MNIST_IMAGES_DIR": tmp / "images",
-                                            "MNIST_MODELS_DIR": tmp / "models"})
+                execute_notebook(copy, env={**(env or {}), "MNIST_SEED": seed, "MNIST_RESULTS_DIR": tmp / "results",
+                                            "MNIST_IMAGES_DIR": tmp / "images", "MNIST_MODELS_DIR": tmp / "models"})
             except CellExecutionError as err:
                 # a missed target fails the notebook's last cell after its results are saved:
                 # record the seed as missing the target; any other failure stops the sweep
-                if err.ename != "AssertionError" or not (tmp / "results" / "part3.json").is_file():
+                if err.ename != "AssertionError" or not (tmp / "results" / f"{part}.json").is_file():
                     raise
                 print(f"  seed {seed} MISSED the target: {err.evalue}", flush=True)
-            run = load_results("part3", tmp / "results")
-        keep = ("params", "epochs", "seed", "final_test_acc", "best_test_acc", "last5_min_test_acc",
+            run = load_results(part, tmp / "results")
+        keep = ("params", "width", "epochs", "seed", "final_test_acc", "best_test_acc", "last5_min_test_acc",
                 "final_train_acc", "seconds_per_epoch", "device", "torch_version")
-        per_seed[str(seed)] = {**{k: run[k] for k in keep}, "test_acc": run["history"]["test_acc"]}
+        per_seed[str(seed)] = {**{k: run[k] for k in keep if k in run}, "test_acc": run["history"]["test_acc"]}
         print(f"  final {run['final_test_acc']:.2f}%, last-5 min {run['last5_min_test_acc']:.2f}% "
               f"({time.perf_counter() - start:.0f} s)", flush=True)
-    return {"notebook": f"notebooks/{notebook.name}", **summarize_seeds(per_seed), "per_seed": per_seed}
+    return {"notebook": f"notebooks/{notebook.name}", **summarize_seeds(per_seed, TARGETS[part].accuracy),
+            "per_seed": per_seed}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--name", default="part3_seeds",
-                        help="results file to write, results/NAME.json (default part3_seeds, the one the README "
+    parser.add_argument("--part", default="part3", choices=["part3", "part4"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="default: 0 1 2 for part3, 0 1 2 3 4 for part4")
+    parser.add_argument("--name", default=None,
+                        help="results file to write, results/NAME.json (default PART_seeds, the one the README "
                              "shows; any other name leaves the README alone)")
     args = parser.parse_args(argv)
-    if not args.name.replace("_", "").replace("-", "").isalnum():
-        parser.error(f"--name must be letters, digits, '_' or '-', got {args.name!r}")
-    part3 = notebook_paths("part3_*.ipynb")
-    if len(part3) != 1:
-        raise FileNotFoundError("expected exactly one notebooks/part3*.ipynb")
-    sweep = run_sweep(args.seeds, part3[0])
-    path = save_results(args.name, sweep)
+    name = args.name or f"{args.part}_seeds"
+    seeds = args.seeds if args.seeds is not None else ([0, 1, 2] if args.part == "part3" else [0, 1, 2, 3, 4])
+    if not name.replace("_", "").replace("-", "").isalnum():
+        parser.error(f"--name must be letters, digits, '_' or '-', got {name!r}")
+    notebook, = notebook_paths(f"{args.part}_*.ipynb")
+    sweep = run_sweep(seeds, notebook)
+    path = save_results(name, sweep)
     print(f"mean final {sweep['final_test_acc_mean']:.2f} ± {sweep['final_test_acc_std']:.2f}%, "
           f"worst last-5 min {sweep['worst_last5_min_test_acc']:.2f}% -> {path.name}")
-    if args.name == "part3_seeds":
+    if name == f"{args.part}_seeds":
         from .readme import update_readme
         update_readme()
     return 0 if sweep["all_seeds_hold_target"] else 1
