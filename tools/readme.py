@@ -94,6 +94,16 @@ def frontier_table(folder: Path) -> str:
     return "\n".join(rows)
 
 
+def before_after_line(folder: Path) -> str:
+    b = load_results("benchmark_cpu_before_after", folder)
+    runs = lambda name: ", ".join(f"{x:.2f}" for x in b["runs"][name])
+    return (f"The notebook's CPU epoch ({b['config']}) before this loop ({b['base']}) and after it ({b['current']}), "
+            f"alternating in fresh processes, {b['repeats']} runs each: median **{b['seconds_before']:.2f} s** before "
+            f"({runs(b['base'])}) and **{b['seconds_after']:.2f} s** after ({runs('current')}), after / before "
+            f"**{b['after_over_before']:.3f}**; {b['device']}, torch {b['torch_version']} "
+            f"(`python -m benchmarks.cpu_before_after --base {b['base']} --repeats {b['repeats']} --save`).")
+
+
 def gpu_benchmark_table(folder: Path) -> str:
     if not (folder / "benchmark_gpu.json").is_file():
         return ("Not measured yet: no GPU was available when this code landed. On a CUDA machine, "
@@ -136,6 +146,8 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
     if has("part4_frontier"):
         blocks["frontier"] = frontier_table(folder)
+    if has("benchmark_cpu_before_after"):
+        blocks["cpu-before-after"] = before_after_line(folder)
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     for name in PARTS:
