@@ -78,7 +78,8 @@ def test_the_saved_model_gives_the_notebooks_test_accuracy(test_split):
 
 
 def test_onnx_predictions_equal_pytorchs_on_the_test_set(test_split, tmp_path):
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
     model, _ = load_model(MODEL)
     onnx_path = export_onnx(MODEL, tmp_path / "part3.onnx")
     session = ort.InferenceSession(str(onnx_path))
@@ -90,7 +91,8 @@ def test_onnx_predictions_equal_pytorchs_on_the_test_set(test_split, tmp_path):
 
 
 def test_the_committed_onnx_file_matches_the_model(test_split):
-    ort = pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
     model, _ = load_model(MODEL)
     session = ort.InferenceSession(str(MODEL.with_suffix(".onnx")))
     x, _ = next(iter(TensorLoader(test_split.data[:2000], test_split.targets[:2000], 2000)))
