@@ -110,7 +110,7 @@ def predict_labels(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
     for data, target in loader:
         preds.append(model(data.to(device)).argmax(dim=1))
         targets.append(target)
-    return torch.cat(preds).cpu(), torch.cat([t.to(device) for t in targets]).cpu()
+    return torch.cat(preds).cpu(), torch.cat(targets).cpu()
 
 
 def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 15, *,
