@@ -1,0 +1,52 @@
+"""Tables of the Part-3 pilot runs (``results/part3_pilots.json``, from ``benchmarks/part3_pilots.py``)."""
+from __future__ import annotations
+
+
+def config_change(config: dict, baseline: dict) -> str:
+    """What ``config`` changes relative to ``baseline``, as ``key=value`` pairs ("-" for none)."""
+    changes = [f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+               for key, value in config.items() if baseline.get(key) != value]
+    return ", ".join(changes) or "-"
+
+
+def pilot_table(round_: dict, target: float) -> str:
+    """One round of pilots as text: each config's change, mean final accuracy ± std, its difference from the
+    round's ``baseline`` config (default ``base``), the worst last-5-epoch minimum, and how many seeds held
+    ``target`` in all of their last 5 epochs."""
+    configs, baseline = round_["configs"], round_.get("baseline", "base")
+    if baseline not in configs:
+        raise KeyError(f"round {round_.get('name')!r} has no {baseline!r} config to compare with")
+    base = configs[baseline]
+    seeds = round_["seeds"]
+    lines = [f"{round_['name']}: {round_['device']}, seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds)",
+             f"{'config':<15} {'change from ' + baseline:<40} {'params':>6} {'mean final':>14} {'diff':>6} "
+             f"{'worst last-5':>12} {'held':>6}"]
+    for name, run in configs.items():
+        per_seed = run.get("per_seed")
+        held = (f"{sum(r['last5_min_test_acc'] >= target for r in per_seed.values())}/{len(per_seed)}"
+                if per_seed else "-")
+        diff = run["final_test_acc_mean"] - base["final_test_acc_mean"]
+        lines.append(f"{name:<15} {config_change(run['config'], base['config']):<40} {run['params']:>6,} "
+                     f"{run['final_test_acc_mean']:>7.3f} ± {run['final_test_acc_std']:.3f} {diff:>+6.3f} "
+                     f"{run['worst_last5_min_test_acc']:>11.2f}% {held:>6}")
+    return "\n".join(lines)
+
+
+def design_tradeoff_table(pilots: dict, round_name: str = "round 1", target: float = 99.4) -> str:
+    """The designs of one round next to their CPU seconds per training epoch (``pilots['cpu_seconds_per_epoch']``,
+    all measured in one run): params, CPU time, mean final accuracy and worst last-5-epoch minimum."""
+    round_ = next((r for r in pilots["rounds"] if r["name"] == round_name), None)
+    if round_ is None:
+        raise KeyError(f"no round named {round_name!r} in the pilots")
+    cpu = pilots["cpu_seconds_per_epoch"]
+    base = round_["configs"]["base"]["config"]
+    lines = [f"designs with the recipe of {round_name} ({round_['device']}, {len(round_['seeds'])} seeds); "
+             f"CPU seconds per training epoch from one run ({cpu['threads']} threads, torch {cpu['torch_version']})",
+             f"{'design':<7} {'params':>6} {'CPU s/epoch':>11} {'mean final':>14} {'worst last-5':>12}"]
+    for run in round_["configs"].values():
+        design = run["config"]["design"]
+        if config_change(run["config"], base) not in ("-", f"design={design}") or design not in cpu:
+            continue
+        lines.append(f"{design:<7} {run['params']:>6,} {cpu[design]:>11.2f} {run['final_test_acc_mean']:>7.3f} ± "
+                     f"{run['final_test_acc_std']:.3f} {run['worst_last5_min_test_acc']:>11.2f}%")
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""The grouped pilot model is n plain models side by side: same outputs, same gradients."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from benchmarks.part3_pilots import DESIGNS, GroupedBatches, config, grouped_model, plain_model
+from mnist_helpers import RandomRotateCrop, TensorLoader
+
+
+def _members(grouped, design, n):
+    """Plain models holding member i's slice of every grouped tensor."""
+    members = [plain_model(design) for _ in range(n)]
+    for i, member in enumerate(members):
+        for (name, g), (_, p) in zip(grouped.state_dict().items(), member.state_dict().items()):
+            if g.dim() == 0:
+                p.copy_(g)
+            else:
+                p.copy_(g.view(n, -1, *g.shape[1:])[i].reshape(p.shape))
+    return members
+
+
+@pytest.mark.parametrize("design", ["S8", "P14", "F2"])
+@pytest.mark.parametrize("train", [True, False])
+def test_grouped_model_equals_its_members(design, train):
+    torch.manual_seed(0)
+    n = 3
+    grouped = grouped_model(design, n)
+    members = _members(grouped, design, n)
+    x = torch.randn(16, n, 28, 28)
+    grouped.train(train)
+    out = grouped(x).view(16, n, 10)
+    for i, member in enumerate(members):
+        member.train(train)
+        torch.testing.assert_close(out[:, i], member(x[:, i:i + 1]), rtol=1e-4, atol=1e-5)
+    # the summed loss gives each member the gradient of its own mean loss
+    y = torch.randint(0, 10, (16, n))
+    F.cross_entropy(out.reshape(-1, 10), y.reshape(-1), reduction="none").view(16, n).mean(0).sum().backward()
+    first = next(grouped.parameters()).grad.view(n, -1)
+    for i, member in enumerate(members):
+        F.cross_entropy(member(x[:, i:i + 1]), y[:, i]).backward()
+        torch.testing.assert_close(first[i], next(member.parameters()).grad.flatten(), rtol=1e-4, atol=1e-6)
+
+
+def test_grouped_batches_are_the_notebook_loaders_batches():
+    torch.manual_seed(0)
+    images = torch.randint(0, 256, (300, 28, 28), dtype=torch.uint8)
+    labels = torch.randint(0, 10, (300,))
+    seeds = [3, 7]
+    grouped = GroupedBatches(images, labels, seeds, {**config("base"), "batch_size": 128}, "cpu")
+    loaders = [TensorLoader(images, labels, 128, shuffle=True, seed=s, augment=RandomRotateCrop(15, 0.1))
+               for s in seeds]
+    for _ in range(2):  # two epochs: the generators advance alike
+        for (x, y), *singles in zip(grouped.epoch(), *loaders):
+            for i, (xs, ys) in enumerate(singles):
+                torch.testing.assert_close(x[:, i], xs[:, 0], rtol=0, atol=1e-5)
+                assert torch.equal(y[:, i], ys)
+
+
+def test_every_design_is_under_the_part3_budget():
+    for design in DESIGNS:
+        assert sum(p.numel() for p in plain_model(design).parameters()) < 8000, design
+
+
+def test_pilot_tables_compare_each_config_with_the_rounds_baseline():
+    from mnist_helpers.pilots import config_change, design_tradeoff_table, pilot_table
+
+    def run(cfg, mean, worst, lasts):
+        return {"config": cfg, "params": 7954, "final_test_acc_mean": mean, "final_test_acc_std": 0.04,
+                "worst_last5_min_test_acc": worst,
+                "per_seed": {str(i): {"last5_min_test_acc": v} for i, v in enumerate(lasts)}}
+
+    base_cfg = {"design": "S8", "max_lr": 0.2}
+    round_ = {"name": "r", "device": "gpu", "seeds": [100, 101], "configs": {
+        "base": run(base_cfg, 99.45, 99.38, [99.38, 99.5]),
+        "lr8": run({**base_cfg, "max_lr": 0.8}, 99.53, 99.47, [99.47, 99.6]),
+        "P14": run({**base_cfg, "design": "P14"}, 99.44, 99.31, [99.31, 99.5])}}
+    assert config_change({**base_cfg, "max_lr": 0.8}, base_cfg) == "max_lr=0.8"
+    table = pilot_table(round_, 99.4)
+    lr8 = next(line for line in table.splitlines() if line.startswith("lr8"))
+    assert "max_lr=0.8" in lr8 and "+0.080" in lr8 and "99.47%" in lr8 and lr8.endswith("2/2")
+    assert next(line for line in table.splitlines() if line.startswith("base")).endswith("1/2")
+    tradeoff = design_tradeoff_table({"rounds": [round_], "cpu_seconds_per_epoch": {
+        "threads": 2, "torch_version": "x", "S8": 8.0, "P14": 14.3}}, "r")
+    assert [line.split()[0] for line in tradeoff.splitlines()[2:]] == ["S8", "P14"]  # not lr8: it changes the recipe
+    with pytest.raises(KeyError, match="no 'base' config"):
+        pilot_table({**round_, "configs": {"lr8": round_["configs"]["lr8"]}}, 99.4)
