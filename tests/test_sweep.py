@@ -63,3 +63,16 @@ def test_the_sweep_passes_extra_settings_and_reads_the_parts_own_results(tmp_pat
     point = frontier_point(0.5, result)
     assert point["width"] == 0.5 and point["params"] == 7954 and point["seconds_per_epoch"] == 7.0
     assert point["final_test_acc_mean"] == 99.475 and point["worst_last5_min_test_acc"] == 99.45
+
+
+def test_each_finished_seed_is_reported_and_kept_runs_stay(tmp_path, monkeypatch):
+    runs = {1: [99.5] * 5, 2: [99.45] * 5}
+    monkeypatch.setattr(sweep, "execute_notebook", _fake_run(runs))
+    nb = tmp_path / "part3_x.ipynb"
+    nb.write_text("{}")
+    kept = {"0": {"final_test_acc": 99.6, "last5_min_test_acc": 99.55, "params": 7954, "test_acc": [99.6] * 5}}
+    partial = []
+    result = sweep.run_sweep([2, 1], nb, per_seed=kept, on_seed=partial.append)
+    assert [list(p["per_seed"]) for p in partial] == [["0", "2"], ["0", "1", "2"]]
+    assert result["seeds"] == [0, 1, 2] and result["per_seed"]["0"] == kept["0"]
+    assert result["per_seed"]["2"]["device"] == "cpu" and result["per_seed"]["2"]["torch_version"] == "x"
