@@ -50,3 +50,29 @@ def design_tradeoff_table(pilots: dict, round_name: str = "round 1", target: flo
         lines.append(f"{design:<7} {run['params']:>6,} {cpu[design]:>11.2f} {run['final_test_acc_mean']:>7.3f} ± "
                      f"{run['final_test_acc_std']:.3f} {run['worst_last5_min_test_acc']:>11.2f}%")
     return "\n".join(lines)
+
+
+def paired_sweep_table(before: dict, after: dict, before_label: str, after_label: str) -> str:
+    """Two seed sweeps (``tools.sweep`` results) side by side on their common seeds: each seed's final accuracy and
+    last-5-epoch minimum before and after, and the mean difference of the finals."""
+    seeds = [s for s in after["per_seed"] if s in before["per_seed"]]
+    if not seeds:
+        raise ValueError("the two sweeps have no seed in common")
+    lines = [f"{'':>4} {before_label:>22} {after_label:>22}",
+             f"{'seed':>4} {'final':>10} {'last-5 min':>11} {'final':>10} {'last-5 min':>11} {'diff':>6}"]
+    diffs = []
+    for seed in seeds:
+        b, a = before["per_seed"][seed], after["per_seed"][seed]
+        diffs.append(a["final_test_acc"] - b["final_test_acc"])
+        lines.append(f"{seed:>4} {b['final_test_acc']:>9.2f}% {b['last5_min_test_acc']:>10.2f}% "
+                     f"{a['final_test_acc']:>9.2f}% {a['last5_min_test_acc']:>10.2f}% {diffs[-1]:>+6.2f}")
+    mean = lambda runs, key: sum(runs[s][key] for s in seeds) / len(seeds)
+    worst = lambda runs: min(runs[s]["last5_min_test_acc"] for s in seeds)
+    held = lambda runs, target: sum(runs[s]["last5_min_test_acc"] >= target for s in seeds)
+    target = after.get("target", 99.4)
+    lines.append(f"{'mean':>4} {mean(before['per_seed'], 'final_test_acc'):>9.3f}% {'':>11} "
+                 f"{mean(after['per_seed'], 'final_test_acc'):>9.3f}% {'':>11} {sum(diffs) / len(diffs):>+6.3f}")
+    lines.append(f"worst last-5 minimum: {worst(before['per_seed']):.2f}% before, {worst(after['per_seed']):.2f}% after; "
+                 f"seeds holding {target}% in all of their last 5 epochs: {held(before['per_seed'], target)}/{len(seeds)} "
+                 f"before, {held(after['per_seed'], target)}/{len(seeds)} after")
+    return "\n".join(lines)

@@ -84,3 +84,17 @@ def test_pilot_tables_compare_each_config_with_the_rounds_baseline():
     assert [line.split()[0] for line in tradeoff.splitlines()[2:]] == ["S8", "P14"]  # not lr8: it changes the recipe
     with pytest.raises(KeyError, match="no 'base' config"):
         pilot_table({**round_, "configs": {"lr8": round_["configs"]["lr8"]}}, 99.4)
+
+
+def test_paired_sweep_table_lines_up_the_common_seeds():
+    from mnist_helpers.pilots import paired_sweep_table
+    run = lambda final, low: {"final_test_acc": final, "last5_min_test_acc": low}
+    before = {"per_seed": {"0": run(99.40, 99.38), "1": run(99.50, 99.45), "2": run(99.5, 99.5)}}
+    after = {"target": 99.4, "per_seed": {"0": run(99.50, 99.47), "1": run(99.46, 99.41)}}
+    table = paired_sweep_table(before, after, "peak 0.2", "peak 0.8").splitlines()
+    assert [line.split()[0] for line in table[2:4]] == ["0", "1"]  # seed 2 is not in both
+    assert table[2].endswith("+0.10") and table[3].endswith("-0.04")
+    assert table[4].split()[-1] == "+0.030"
+    assert "1/2 before, 2/2 after" in table[5] and "99.38% before, 99.41% after" in table[5]
+    with pytest.raises(ValueError, match="no seed in common"):
+        paired_sweep_table({"per_seed": {"5": run(1, 1)}}, after, "a", "b")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from mnist_helpers.paths import repo_root
 from mnist_helpers.results import load_results
+from mnist_helpers.pilots import design_tradeoff_table, paired_sweep_table, pilot_table
+from mnist_helpers.targets import PART3_SEED_GOAL, TARGETS
 
 PARTS = {
     "part1": "Part-1 · skeleton",
@@ -54,16 +56,26 @@ def results_table(folder: Path) -> str:
 
 def seeds_table(folder: Path, name: str = "part3_seeds") -> str:
     s = load_results(name, folder)
-    rows = ["| seed | final test acc | best test acc | last-5 min | final train acc | s / epoch |",
-            "|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| seed | final test acc | best test acc | last-5 min | final train acc | s / epoch | device, torch |",
+            "|---:|---:|---:|---:|---:|---:|---|"]
     for seed, r in s["per_seed"].items():
         rows.append(f"| {seed} | {r['final_test_acc']:.2f}% | {r['best_test_acc']:.2f}% | "
-                    f"{r['last5_min_test_acc']:.2f}% | {r['final_train_acc']:.2f}% | {r['seconds_per_epoch']:.1f} |")
+                    f"{r['last5_min_test_acc']:.2f}% | {r['final_train_acc']:.2f}% | {r['seconds_per_epoch']:.1f} | "
+                    f"{r.get('device', '?')}, {r.get('torch_version', '?')} |")
     verdict = "every seed holds" if s["all_seeds_hold_target"] else "NOT every seed holds"
     rows += ["", f"Final-epoch test accuracy over seeds {', '.join(map(str, s['seeds']))}: "
                  f"**{s['final_test_acc_mean']:.2f} ± {s['final_test_acc_std']:.2f}%** (mean ± std); "
                  f"worst last-5-epoch minimum **{s['worst_last5_min_test_acc']:.2f}%**: {verdict} "
                  f"≥ {s['target']}% over its last 5 epochs."]
+    if name == "part3_seeds":
+        goal = PART3_SEED_GOAL
+        mean_ok = s["final_test_acc_mean"] >= goal["mean_final_test_acc"]
+        worst_ok = s["worst_last5_min_test_acc"] >= goal["worst_last5_min_test_acc"]
+        complete = s["seeds"] == goal["seeds"]
+        rows.append(f"Goal over seeds 0–11 (`PART3_SEED_GOAL`): mean ≥ {goal['mean_final_test_acc']}% "
+                    f"({'met' if mean_ok and complete else 'NOT met'}: {s['final_test_acc_mean']:.3f}%) and every "
+                    f"last-5 minimum ≥ {goal['worst_last5_min_test_acc']}% ({'met' if worst_ok and complete else 'NOT met'}"
+                    f": {s['worst_last5_min_test_acc']:.2f}%){'' if complete else ' (the sweep does not cover seeds 0–11)'}.")
     return "\n".join(rows)
 
 
@@ -140,8 +152,16 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     blocks = {"results": results_table(folder), "gpu-benchmark": gpu_benchmark_table(folder)}
     if has("part3_seeds"):
         blocks["seeds"] = seeds_table(folder)
-    if has("part3_more_seeds"):
-        blocks["more-seeds"] = seeds_table(folder, "part3_more_seeds")
+    if has("part3_seeds") and has("part3_lr02_seeds"):
+        blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
+            load_results("part3_lr02_seeds", folder), load_results("part3_seeds", folder),
+            "peak LR 0.2", "peak LR 0.8") + "\n```"
+    if has("part3_pilots"):
+        pilots = load_results("part3_pilots", folder)
+        tables = [pilot_table(r, TARGETS["part3"].accuracy) for r in pilots["rounds"]]
+        if "cpu_seconds_per_epoch" in pilots:
+            tables.append(design_tradeoff_table(pilots))
+        blocks["part3-pilots"] = "```\n" + "\n\n".join(tables) + "\n```"
     if has("part4_seeds"):
         blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
     if has("part4_frontier"):
