@@ -155,7 +155,7 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     if has("part3_seeds") and has("part3_lr02_seeds"):
         blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
             load_results("part3_lr02_seeds", folder), load_results("part3_seeds", folder),
-            "peak LR 0.2", "peak LR 0.8") + "\n```"
+            "peak LR 0.2", "Part-3 now") + "\n```"
     if has("part3_pilots"):
         pilots = load_results("part3_pilots", folder)
         tables = [pilot_table(r, TARGETS["part3"].accuracy) for r in pilots["rounds"]]
