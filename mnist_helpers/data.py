@@ -15,8 +15,8 @@ from typing import Callable
 
 import torch
 
-from . import sources
-from .mnist_files import PINS, file_status, raw_dir, write_verified
+from .provenance import sources
+from .provenance.mnist_files import PINS, file_status, raw_dir, write_verified
 from .paths import DATA_ENV, default_data_root
 
 SPLITS = ("train", "test")
@@ -81,7 +81,7 @@ def prepare_mnist(root=None, *, verbose: bool = True,
         + "\n  ".join(failures)
         + f"\nTo place them by hand, put the four uncompressed IDX files ({', '.join(PINS)}) in "
         f"{raw_dir(root)} (or point ${DATA_ENV} at another root); each must match the SHA-256 "
-        "listed in mnist_helpers/mnist_files.py."
+        "listed in mnist_helpers/provenance/mnist_files.py."
     )
 
 

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from mnist_helpers import data as data_mod
-from mnist_helpers import sources
-from mnist_helpers.idx import decode_idx, encode_idx
-from mnist_helpers.mnist_files import PINS, file_status, raw_dir, sha256_file, write_verified
+from mnist_helpers.provenance import sources
+from mnist_helpers.provenance.idx import decode_idx, encode_idx
+from mnist_helpers.provenance.mnist_files import PINS, file_status, raw_dir, sha256_file, write_verified
 from mnist_helpers.paths import default_data_root, repo_root
-from mnist_helpers.safe_unpickle import load_numpy_pickle
+from mnist_helpers.provenance.safe_unpickle import load_numpy_pickle
 
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
