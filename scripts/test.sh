@@ -13,4 +13,4 @@ trap 'rm -rf "$scratch"' EXIT
 # stream was lost behind them). The tests need no progress bars; the epoch lines and checked outputs are unchanged.
 export TQDM_DISABLE=1
 export MPLBACKEND=Agg MNIST_IMAGES_DIR="$scratch/images" MNIST_RESULTS_DIR="$scratch/results" MNIST_MODELS_DIR="$scratch/models"
-.venv/bin/python -m pytest tests --nbval-lax notebooks "$@"
+.venv/bin/python -m pytest tests experiments --nbval-lax notebooks "$@"

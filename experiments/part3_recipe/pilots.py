@@ -14,11 +14,11 @@ notebook's ``TensorLoader(..., shuffle=True, seed=s, augment=RandomRotateCrop(..
 (only its initial weights differ). Twelve seeds then cost about what one costs on a GPU,
 which makes a design search over many seeds affordable.
 
-    python -m benchmarks.part3_pilots --configs base b64 --seeds 100 101 102 103 --out pilots.json
-    python -m benchmarks.part3_pilots --cpu-seconds base wide_mid   # CPU s/epoch of the plain models
+    python -m experiments.part3_recipe.pilots --configs base b64 --seeds 100 101 102 103 --out pilots.json
+    python -m experiments.part3_recipe.pilots --cpu-seconds base wide_mid   # CPU s/epoch of the plain models
 
 ``--list`` prints every config with its parameter count. The per-seed results go to ``--out``
-with the device and torch version; ``results/part3_pilots.json`` holds the committed pilots.
+with the device and torch version; ``experiments/part3_recipe/pilots.json`` holds the committed pilots.
 """
 from __future__ import annotations
 
@@ -376,7 +376,7 @@ def _merge(path: Path, entries: dict) -> None:
 def _run_parallel(args) -> None:
     """One process per config, ``--workers`` at a time; each result is merged into ``--out`` as soon as it is done."""
     pending, running, done = list(args.configs), {}, []
-    base = [sys.executable, "-m", "benchmarks.part3_pilots", "--seeds", *map(str, args.seeds), "--device", args.device]
+    base = [sys.executable, "-m", "experiments.part3_recipe.pilots", "--seeds", *map(str, args.seeds), "--device", args.device]
     base += ["--max-batches", str(args.max_batches)] if args.max_batches else []
     base += ["--epochs", str(args.epochs)] if args.epochs else []
     out = args.out or Path("pilots.json")

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from benchmarks.part3_pilots import DESIGNS, GroupedBatches, config, grouped_model, plain_model
+from experiments.part3_recipe.pilots import DESIGNS, GroupedBatches, config, grouped_model, plain_model
 from mnist_helpers import RandomRotateCrop, TensorLoader
 
 
@@ -62,7 +62,7 @@ def test_every_design_is_under_the_part3_budget():
 
 
 def test_pilot_tables_compare_each_config_with_the_rounds_baseline():
-    from mnist_helpers.pilots import config_change, design_tradeoff_table, pilot_table
+    from experiments.part3_recipe.tables import config_change, design_tradeoff_table, pilot_table
 
     def run(cfg, mean, worst, lasts):
         return {"config": cfg, "params": 7954, "final_test_acc_mean": mean, "final_test_acc_std": 0.04,
@@ -87,7 +87,7 @@ def test_pilot_tables_compare_each_config_with_the_rounds_baseline():
 
 
 def test_paired_sweep_table_lines_up_the_common_seeds():
-    from mnist_helpers.pilots import paired_sweep_table
+    from experiments.part3_recipe.tables import paired_sweep_table
     run = lambda final, low: {"final_test_acc": final, "last5_min_test_acc": low}
     before = {"per_seed": {"0": run(99.40, 99.38), "1": run(99.50, 99.45), "2": run(99.5, 99.5)}}
     after = {"target": 99.4, "per_seed": {"0": run(99.50, 99.47), "1": run(99.46, 99.41)}}

@@ -1,0 +1,62 @@
+"""Write ``results/part3_ablation.json``: what each choice of the Part-3 recipe bought, per seed, from committed runs.
+
+    python -m experiments.part3_recipe.ablation
+
+Each row pairs two configs trained on the same seeds with the same batches and augmentation draws, so
+the difference of their final test accuracies is paired seed by seed. The rows come from the 12-seed
+notebook sweeps in ``results/`` and from the pilot rounds in ``pilots.json`` beside this file; the
+Part-3 notebook prints the table (``mnist_helpers.results.ablation_table``). Augmentation on/off and
+the EMA on/off were not part of these runs, so they have no row.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from mnist_helpers.paths import repo_root
+from mnist_helpers.results import load_results, save_results
+
+HERE = Path(__file__).resolve().parent
+
+
+def _finals(runs: dict) -> dict:
+    return {seed: run["final_test_acc"] for seed, run in runs.items()}
+
+
+def _pilot(pilots: dict, round_name: str, config: str) -> tuple[dict, str]:
+    round_ = next(r for r in pilots["rounds"] if r["name"] == round_name)
+    return _finals(round_["configs"][config]["per_seed"]), f"{round_['device']}, pilots {round_name}"
+
+
+def build(results: Path, pilots: dict) -> dict:
+    now, before = load_results("part3_seeds", results), load_results("part3_lr02_seeds", results)
+    devices = sorted({run["device"] for run in now["per_seed"].values()})
+    rows = [{"choice": "peak learning rate 0.8", "compared_with": "peak 0.2",
+             "with": _finals(now["per_seed"]), "without": _finals(before["per_seed"]),
+             "measured_on": f"{', '.join(devices)}, the notebook itself (tools.sweep)"}]
+    for choice, compared_with, config, alternative, peak in [
+            ("label smoothing 0.1", "no label smoothing", "base", "ls0", "0.2"),
+            ("EMA decay 0.998", "EMA decay 0.999", "lr3", "lr3_ema999", "0.3"),
+            ("batch 128", "batch 64", "base", "b64_lr2", "0.2"),
+            ("no pixel shifts", "random shifts up to 1 pixel", "base", "shift1", "0.2")]:
+        with_, where = _pilot(pilots, "round 2", config)
+        without, _ = _pilot(pilots, "round 2", alternative)
+        rows.append({"choice": choice, "compared_with": compared_with, "with": with_, "without": without,
+                     "measured_on": f"{where} (peak {peak})"})
+    return {"about": __doc__.splitlines()[0], "rows": rows}
+
+
+def main() -> int:
+    root = repo_root()
+    if root is None:
+        print("error: run this from a repository checkout (pip install -e .)", file=sys.stderr)
+        return 1
+    pilots = json.loads((HERE / "pilots.json").read_text(encoding="utf-8"))
+    path = save_results("part3_ablation", build(root / "results", pilots), root / "results")
+    print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
