@@ -1,10 +1,10 @@
 """Save a trained model in a form that loads without its Python class, and load it back.
 
-:func:`save_model` writes ``<name>.pt2`` with ``torch.export`` (the graph and the weights,
-no pickled module) and its metadata twice: inside the file and as ``<name>.json`` next
-to it, for people reading the repository. :func:`load_model` returns a callable module.
-:func:`export_onnx` writes the same model as ONNX for use without PyTorch
-(``python -m mnist_helpers.export models/part3.pt2`` writes ``models/part3.onnx``).
+:func:`save_model` writes one consistent set: ``<name>.pt2`` with ``torch.export`` (the graph
+and the weights, no pickled module), the same model as ``<name>.onnx`` for use without
+PyTorch (onnxruntime, or a web page), and the metadata, inside the files and as
+``<name>.json`` for people reading the repository. :func:`load_model` returns a callable
+module. ``python -m mnist_helpers.export models/part3.pt2`` rewrites the ONNX file alone.
 """
 from __future__ import annotations
 
@@ -35,9 +35,11 @@ def _exported_program(model: torch.nn.Module) -> torch.export.ExportedProgram:
 
 
 def save_model(model: torch.nn.Module, name: str, metadata: dict, folder: Path | None = None) -> Path:
-    """Write ``<folder>/<name>.pt2`` and ``<folder>/<name>.json``; returns the ``.pt2`` path.
+    """Write ``<folder>/<name>.pt2``, ``<name>.onnx`` and ``<name>.json`` together; returns the ``.pt2`` path.
 
-    ``metadata`` (parameters, seed, test accuracy, ...) is stored with the normalisation
+    The three always describe the same weights: each is written under a temporary name first and
+    renamed into place only when all three exist, so a run never leaves a new ``.pt2`` beside a stale
+    ``.onnx``. ``metadata`` (parameters, seed, test accuracy, ...) is stored with the normalisation
     constants, the input shape and the torch version added. Works on a copy of the model.
     """
     import copy
@@ -48,12 +50,18 @@ def save_model(model: torch.nn.Module, name: str, metadata: dict, folder: Path |
             "mean": MNIST_MEAN, "std": MNIST_STD, "output": "10 logits (softmax for probabilities)",
             "torch_version": torch.__version__}
     program = _exported_program(copy.deepcopy(model))
-    path = folder / f"{name}.pt2"
-    tmp = folder / f".{name}.tmp.pt2"
-    torch.export.save(program, tmp, extra_files={_METADATA: json.dumps(meta)})
-    tmp.replace(path)
-    (folder / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    return path
+    final = {suffix: folder / f"{name}{suffix}" for suffix in (".pt2", ".onnx", ".json")}
+    tmp = {suffix: folder / f".{name}.tmp{suffix}" for suffix in final}
+    try:
+        torch.export.save(program, tmp[".pt2"], extra_files={_METADATA: json.dumps(meta)})
+        export_onnx(tmp[".pt2"], tmp[".onnx"])
+        tmp[".json"].write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        for suffix in final:
+            tmp[suffix].replace(final[suffix])
+    finally:
+        for path in tmp.values():
+            path.unlink(missing_ok=True)
+    return final[".pt2"]
 
 
 def load_model(path) -> tuple[torch.nn.Module, dict]:
