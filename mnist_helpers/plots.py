@@ -72,34 +72,45 @@ def class_counts(counts: dict, title: str = "images per class", save: str | None
     return fig
 
 
-def training_curves(history, title: str | None = None, save: str | None = None):
-    """2x2 panel: train loss, train accuracy, test loss, test accuracy per epoch.
+def training_curves(history, title: str | None = None, target: float | None = None, save: str | None = None):
+    """Two panels: accuracy (train and test on the same axes, with ``target`` drawn in) and loss
+    (train and test), per epoch. If the learning rate changed during training it is drawn on a
+    second axis of the loss panel.
 
-    If the learning rate changed during training it is drawn on a second axis
-    in the train-loss panel.
+    The train figures are measured on the training batches as the model saw them (with dropout
+    and augmentation on, while it learned); the test figures after each epoch.
     """
     h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     epochs = np.arange(1, len(h["test_acc"]) + 1)
     if len(epochs) == 0:
         raise ValueError("the history is empty: train for at least one epoch")
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
-    panels = [("train_loss", "Training loss", "tab:blue"), ("train_acc", "Training accuracy (%)", "tab:blue"),
-              ("test_loss", "Test loss", "tab:orange"), ("test_acc", "Test accuracy (%)", "tab:orange")]
-    for ax, (key, label, color) in zip(axes.ravel(), panels):
-        ax.plot(epochs, h[key], marker="o", ms=3, color=color)
-        ax.set_title(label)
+    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    acc_ax.plot(epochs, h["train_acc"], marker="o", ms=3, color="tab:blue", label="train")
+    acc_ax.plot(epochs, h["test_acc"], marker="o", ms=3, color="tab:orange", label="test")
+    if target is not None:
+        acc_ax.axhline(target, color="tab:red", ls=":", lw=1.2, label=f"target {target:g}%")
+    # Zoom in on the part that matters: from a little below the lowest of the last epochs to 100%.
+    tail = h["train_acc"][len(epochs) // 3:] + h["test_acc"][len(epochs) // 3:] + ([target] if target else [])
+    low = min(tail) - 0.5
+    acc_ax.set_ylim(low, 100)
+    best = int(np.argmax(h["test_acc"]))
+    acc_ax.plot(epochs[best], h["test_acc"][best], "k*", ms=8, label=f"best test {h['test_acc'][best]:.2f}%")
+    acc_ax.annotate(f"final test {h['test_acc'][-1]:.2f}%", (epochs[-1], h["test_acc"][-1]),
+                    textcoords="offset points", xytext=(-90, 12), fontsize=8)
+    acc_ax.set_title("Accuracy (%)")
+    loss_ax.plot(epochs, h["train_loss"], marker="o", ms=3, color="tab:blue", label="train")
+    loss_ax.plot(epochs, h["test_loss"], marker="o", ms=3, color="tab:orange", label="test")
+    loss_ax.set_title("Loss (cross-entropy)")
+    for ax in (acc_ax, loss_ax):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-    best = int(np.argmax(h["test_acc"]))
-    axes[1, 1].annotate(f"final {h['test_acc'][-1]:.2f}%", (epochs[-1], h["test_acc"][-1]),
-                        textcoords="offset points", xytext=(-60, -15), fontsize=8)
-    axes[1, 1].plot(epochs[best], h["test_acc"][best], "k*", ms=8, label=f"best {h['test_acc'][best]:.2f}%")
-    axes[1, 1].legend(loc="lower right", fontsize=8)
+    acc_ax.legend(loc="lower right", fontsize=8)
     if len(set(np.round(h.get("lr", []), 12))) > 1:
-        lr_ax = axes[0, 0].twinx()
+        lr_ax = loss_ax.twinx()
         lr_ax.plot(epochs, h["lr"], color="tab:green", ls="--", label="learning rate")
         lr_ax.set_ylabel("learning rate (epoch start)", color="tab:green")
         lr_ax.tick_params(axis="y", colors="tab:green")
+    loss_ax.legend(loc="upper right", fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -184,7 +195,7 @@ def frontier(points, parts=None, target: float = 99.4, save: str | None = None):
     ax.errorbar(params, [p["final_test_acc_mean"] for p in points], yerr=[p["final_test_acc_std"] for p in points],
                 marker="o", capsize=3, label="mean final accuracy (± std over seeds)")
     ax.plot(params, [p["worst_last5_min_test_acc"] for p in points], marker="v", linestyle="--",
-            label="worst last-5-epoch minimum")
+            label="worst of the last 5 epochs (over seeds)")
     for p in points:
         ax.annotate(f"w={p['width']:g}", (p["params"], p["worst_last5_min_test_acc"]), textcoords="offset points",
                     xytext=(0, -14), ha="center", fontsize=7)

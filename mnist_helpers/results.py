@@ -68,7 +68,7 @@ def format_result(results: dict) -> str:
         f"epochs                 {results['epochs']} (seed {results['seed']})",
         f"final test accuracy    {results['final_test_acc']:.2f}%",
         f"best test accuracy     {results['best_test_acc']:.2f}% (epoch {results['best_epoch']})",
-        f"last-5 test accuracies {', '.join(f'{a:.2f}' for a in h['test_acc'][-5:])} (min {results['last5_min_test_acc']:.2f}%)",
+        f"last 5 test accuracies {', '.join(f'{a:.2f}' for a in h['test_acc'][-5:])} (worst {results['last5_min_test_acc']:.2f}%)",
         f"final train accuracy   {results['final_train_acc']:.2f}% (train - test gap {gap:+.2f} points)",
         f"seconds per epoch      {results['seconds_per_epoch']:.1f} s training + "
         f"{sum(h['test_seconds']) / len(h['test_seconds']):.1f} s testing on {results['device']}",
@@ -83,3 +83,30 @@ def epochs_held(test_acc, threshold: float) -> int:
             break
         count += 1
     return count
+
+
+def committed_results(name: str) -> dict | None:
+    """``results/<name>.json`` as committed in the repository (whatever ``$MNIST_RESULTS_DIR`` says), or None
+    when this is not a checkout that holds it. For the notebooks' read-only tables: sweeps, ablations."""
+    from .paths import repo_root
+
+    root = repo_root()
+    path = root / "results" / f"{name}.json" if root is not None else None
+    if path is None or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def ablation_table(ablation: dict) -> str:
+    """Rows of ``results/partN_ablation.json``: each recipe choice against the alternative it was measured
+    against, on the same seeds (same batches and draws), as mean final test accuracies and their paired difference."""
+    rows = [f"{'choice':<28} {'compared with':<28} {'seeds':>5} {'with':>8} {'without':>8} {'gain':>7}  measured on"]
+    for row in ablation["rows"]:
+        seeds = sorted(set(row["with"]) & set(row["without"]), key=int)
+        if not seeds:
+            raise ValueError(f"ablation row {row['choice']!r} has no seed measured both ways")
+        with_ = sum(row["with"][s] for s in seeds) / len(seeds)
+        without = sum(row["without"][s] for s in seeds) / len(seeds)
+        rows.append(f"{row['choice']:<28} {row['compared_with']:<28} {len(seeds):>5} {with_:>7.3f}% {without:>7.3f}% "
+                    f"{with_ - without:>+7.3f}  {row['measured_on']}")
+    return "\n".join(rows)

@@ -1,4 +1,11 @@
-"""Train/test loops in the manner of pytorch/examples mnist/main.py, plus ``fit``."""
+"""The train/test loop of Part-1, made fast and given what Parts 2-4 need: ``train_epoch``, ``evaluate``, ``fit``.
+
+Part-1 writes its loop in a notebook cell, in the manner of pytorch/examples ``mnist/main.py``.
+``train_epoch`` makes the same optimizer steps (``tests/test_training.py`` checks that the weights
+come out equal) and adds: a learning-rate schedule stepped per batch, an EMA of the weights, label
+smoothing, a progress bar, and a check for NaN/inf losses, with each step's numbers kept on the
+device and read once per epoch.
+"""
 from __future__ import annotations
 
 import math
@@ -21,6 +28,17 @@ class History:
     lr: list = field(default_factory=list)
     epoch_seconds: list = field(default_factory=list)  # wall time of the training pass
     test_seconds: list = field(default_factory=list)   # wall time of the evaluation pass
+
+    def add(self, **metrics) -> None:
+        """Record one epoch: ``history.add(train_loss=..., train_acc=..., test_loss=..., test_acc=..., lr=...,
+        epoch_seconds=..., test_seconds=...)``; every field must be given, so the lists stay aligned."""
+        missing = {f for f in self.__dataclass_fields__} - set(metrics)
+        unknown = set(metrics) - set(self.__dataclass_fields__)
+        if missing or unknown:
+            raise ValueError(f"History.add needs exactly {sorted(self.__dataclass_fields__)}; "
+                             f"missing {sorted(missing)}, unknown {sorted(unknown)}")
+        for key, value in metrics.items():
+            getattr(self, key).append(value)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -146,10 +164,8 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
         test_seconds = time.perf_counter() - start
         if scheduler is not None and not step_scheduler_per_batch:
             scheduler.step()
-        for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("test_loss", test_loss),
-                           ("test_acc", test_acc), ("lr", lr), ("epoch_seconds", train_seconds),
-                           ("test_seconds", test_seconds)):
-            getattr(history, key).append(value)
+        history.add(train_loss=train_loss, train_acc=train_acc, test_loss=test_loss, test_acc=test_acc, lr=lr,
+                    epoch_seconds=train_seconds, test_seconds=test_seconds)
         if verbose:
             print(f"epoch {epoch:2d}/{epochs}  lr {lr:.4f}  train loss {train_loss:.4f} acc {train_acc:6.2f}%  "
                   f"test loss {test_loss:.4f} acc {test_acc:6.2f}%  ({train_seconds:.1f}s)", flush=True)

@@ -42,7 +42,7 @@ def test_every_plot_returns_a_figure_and_saves_a_png(test_split, images_to_tmp):
     figures = {
         "grid.png": plots.sample_grid(x, y, n=16, save="grid.png"),
         "counts.png": plots.class_counts({i: i + 1 for i in range(10)}, save="counts.png"),
-        "curves.png": plots.training_curves(h, save="curves.png"),
+        "curves.png": plots.training_curves(h, target=88.0, save="curves.png"),
         "cm.png": plots.confusion_matrix(preds, y, save="cm.png"),
         "wrong.png": plots.misclassified(x, preds, y, save="wrong.png"),
     }
@@ -50,7 +50,10 @@ def test_every_plot_returns_a_figure_and_saves_a_png(test_split, images_to_tmp):
         assert isinstance(fig, matplotlib.figure.Figure)
         assert (images_to_tmp / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "5 errors of 40" in figures["cm.png"].axes[0].get_title()
-    assert len(figures["curves.png"].axes) == 5  # 2x2 panel plus the learning-rate axis
+    accuracy, loss, lr = figures["curves.png"].axes  # accuracy and loss panels, plus the learning-rate axis
+    assert [line.get_label() for line in accuracy.get_lines()][:3] == ["train", "test", "target 88%"]
+    assert [line.get_label() for line in loss.get_lines()] == ["train", "test"]
+    assert list(lr.get_lines()[0].get_ydata()) == [0.1, 0.01]
 
 
 def test_plot_inputs_are_checked():

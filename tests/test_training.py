@@ -97,3 +97,31 @@ def test_bad_arguments(monkeypatch):
     assert seed_from_env(1) == 42
     assert pick_device().type in {"cpu", "cuda", "mps"}
     assert len(History()) == 0
+
+
+def test_part1s_notebook_loop_and_the_package_loop_make_the_same_steps(train_split, test_split):
+    """Part-1 writes its loop in a cell; Parts 2-4 use mnist_helpers.training. From the same weights and
+    batches, both must leave exactly the same weights, and report the same loss and accuracy."""
+    from tools.notebook_code import notebook_functions, notebook_model
+    from mnist_helpers.training import train_epoch
+
+    notebook_train, notebook_test = notebook_functions("part1", "train", "test", device=torch.device("cpu"))
+    models, results = [], []
+    for loop in ("notebook", "package"):
+        set_seed(3)
+        model = notebook_model("part1")
+        initial = [p.detach().clone() for p in model.parameters()]
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+        loader = TensorLoader(train_split.data[:640], train_split.targets[:640], 128, shuffle=True, seed=3)
+        if loop == "notebook":
+            results.append(notebook_train(model, loader, optimizer))
+        else:
+            results.append(train_epoch(model, loader, optimizer))
+        models.append(model)
+    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()):
+        assert torch.equal(a, b)
+    assert results[0][1] == results[1][1] and results[0][0] == pytest.approx(results[1][0], rel=1e-6)
+    test = TensorLoader(test_split.data[:1000], test_split.targets[:1000], 500)
+    loss, acc = notebook_test(models[0], test)
+    assert (loss, acc) == pytest.approx(evaluate(models[1], test), rel=1e-6)
+    assert all(not torch.equal(p, q) for p, q in zip(models[0].parameters(), initial))  # the steps did move them

@@ -2,7 +2,10 @@
 
 The URL lives in ``pyproject.toml`` (``[project.urls] Repository``). To point the
 notebooks at a fork, run ``python -m tools.colab https://github.com/you/fork``:
-it updates that line and rewrites every notebook's badge and first code cell.
+it updates that line and rewrites every notebook's badge and first code cell. On Colab, that cell
+clones the repository into ``/content/<repo>`` and installs it (``pip install -e``), so every
+notebook sees the committed results and models; ``sys.path`` gets the clone as well, because an
+editable install only takes effect in a new Python process.
 """
 from __future__ import annotations
 
@@ -45,12 +48,13 @@ def badge(url: str, notebook: str) -> str:
 
 
 def setup_cell(url: str) -> str:
-    """The first code cell: on Colab only, pip-install the helpers from the repository."""
-    _github_path(url)
-    return f'''{SETUP_MARKER}: on Google Colab, install this repository's helpers (elsewhere this cell does nothing).
-import subprocess, sys
-if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+{url}"], check=True)'''
+    """The first code cell, four lines: on Colab only, clone the whole repository (helpers, committed
+    results and models), install it, and work inside it, so a fresh runtime has what the notebook needs."""
+    folder = f"/content/{_github_path(url).split('/')[1]}"
+    return f'''{SETUP_MARKER}: on Google Colab only, clone and install this repository and work inside it (elsewhere: nothing).
+import os, subprocess, sys
+if "google.colab" in sys.modules and not os.path.isdir("{folder}"): subprocess.run(f"git clone -q {url} {folder} && {{sys.executable}} -m pip install -q -e {folder}", shell=True, check=True)
+if "google.colab" in sys.modules: os.chdir("{folder}/notebooks"); sys.path.insert(0, "{folder}")'''
 
 
 def sync_notebook(path: Path, url: str) -> bool:

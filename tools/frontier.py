@@ -4,7 +4,7 @@
 (through ``$MNIST_WIDTH``) and seeds 0, 1 and 2 (through ``$MNIST_SEED``), on scratch copies,
 and writes ``results/part4_frontier.json``: per width, the parameters, each seed's run, the
 mean final accuracy, the worst last-5 minimum and the CPU seconds per epoch. The notebook
-and the README plot it. About 8 to 14 minutes per width on a 2-core CPU with 3 seeds.
+and docs/results.md plot it. About 8 to 14 minutes per width on a 2-core CPU with 3 seeds.
 The committed file: ``--widths 0.7 0.85 0.6 0.5 0.42``, then ``--add --widths --from-sweep part4_seeds``
 (the notebook's own width, 1.0, over seeds 0-4, from ``python -m tools.sweep --part part4``).
 """
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
         add(point)
         save_results(args.name, {"notebook": f"notebooks/{notebook.name}", "points": points})  # keep partial work
         print(f"width {width}: {point['params']:,} params, mean final {point['final_test_acc_mean']:.2f}%, "
-              f"worst last-5 min {point['worst_last5_min_test_acc']:.2f}%, {point['seconds_per_epoch']:.1f} s/epoch",
+              f"worst of last 5 {point['worst_last5_min_test_acc']:.2f}%, {point['seconds_per_epoch']:.1f} s/epoch",
               flush=True)
     return 0
 

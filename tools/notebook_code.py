@@ -45,3 +45,21 @@ def notebook_model(part: str, **kwargs) -> nn.Module:
     namespace = {"torch": torch, "nn": nn, "F": F, "block": layers.block}
     exec(compile(model_source(part), f"<{notebook_path(part).name}>", "exec"), namespace)
     return namespace["Net"](**kwargs)
+
+
+def notebook_functions(part: str, *names: str, **namespace) -> tuple:
+    """The functions ``names`` as defined in ``part``'s notebook (e.g. Part-1's ``train`` and ``test``).
+
+    The cell that defines them is run in a fresh namespace holding ``torch``, ``nn``, ``F`` and
+    ``namespace`` (for the globals the cell reads, such as ``device``).
+    """
+    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    scope = {"torch": torch, "nn": nn, "F": F, **namespace}
+    for name in names:
+        found = [s for s in sources if re.search(rf"^def {re.escape(name)}\(", s, re.M)]
+        if len(found) != 1:
+            raise ValueError(f"{notebook_path(part).name}: expected one code cell defining `{name}`, found {len(found)}")
+        if name not in scope:
+            exec(compile(found[0], f"<{notebook_path(part).name}>", "exec"), scope)
+    return tuple(scope[name] for name in names)

@@ -5,7 +5,7 @@ on a scratch copy whose images, results and models go to a temporary folder, so 
 committed run is left untouched, and writes ``results/part3_seeds.json`` after every seed,
 with each seed's device and torch version. ``--add`` keeps the seeds already in the file
 (to resume a sweep, or to add seeds run elsewhere); ``--seeds 20 21 --name NAME`` tries
-other seeds without touching the README; ``--part part4`` sweeps the Part-4 notebook
+other seeds without touching the README and docs tables; ``--part part4`` sweeps the Part-4 notebook
 (seeds 0-4, ``results/part4_seeds.json``).
 """
 from __future__ import annotations
@@ -76,7 +76,7 @@ def run_sweep(seeds, notebook: Path, env: dict | None = None, *, per_seed: dict 
         keep = ("params", "width", "epochs", "seed", "final_test_acc", "best_test_acc", "last5_min_test_acc",
                 "final_train_acc", "seconds_per_epoch", "device", "torch_version")
         per_seed[str(seed)] = {**{k: run[k] for k in keep if k in run}, "test_acc": run["history"]["test_acc"]}
-        print(f"  final {run['final_test_acc']:.2f}%, last-5 min {run['last5_min_test_acc']:.2f}% "
+        print(f"  final {run['final_test_acc']:.2f}%, worst of last 5 {run['last5_min_test_acc']:.2f}% "
               f"({time.perf_counter() - start:.0f} s)", flush=True)
         if on_seed is not None:
             on_seed(sweep())
@@ -91,8 +91,8 @@ def main(argv=None) -> int:
     parser.add_argument("--add", action="store_true",
                         help="keep the seeds already in the results file; run only the given seeds that it lacks")
     parser.add_argument("--name", default=None,
-                        help="results file to write, results/NAME.json (default PART_seeds, the one the README "
-                             "shows; any other name leaves the README alone)")
+                        help="results file to write, results/NAME.json (default PART_seeds, the one the README and docs "
+                             "show; any other name leaves them alone)")
     args = parser.parse_args(argv)
     name = args.name or f"{args.part}_seeds"
     seeds = args.seeds if args.seeds is not None else list(range(12) if args.part == "part3" else range(5))
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     sweep = run_sweep(seeds, notebook, per_seed=kept, on_seed=lambda partial: save_results(name, partial))
     path = save_results(name, sweep)
     print(f"mean final {sweep['final_test_acc_mean']:.2f} ± {sweep['final_test_acc_std']:.2f}%, "
-          f"worst last-5 min {sweep['worst_last5_min_test_acc']:.2f}% -> {path.name}")
+          f"worst of last 5 {sweep['worst_last5_min_test_acc']:.2f}% -> {path.name}")
     if name == f"{args.part}_seeds":
         from .readme import update_readme
         update_readme()
