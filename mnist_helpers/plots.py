@@ -95,12 +95,12 @@ def training_curves(history, title: str | None = None, target: float | None = No
     acc_ax.set_ylim(low, 100)
     best = int(np.argmax(h["test_acc"]))
     acc_ax.plot(epochs[best], h["test_acc"][best], "k*", ms=8, label=f"best test {h['test_acc'][best]:.2f}%")
-    acc_ax.annotate(f"final test {h['test_acc'][-1]:.2f}%", (epochs[-1], h["test_acc"][-1]),
-                    textcoords="offset points", xytext=(-90, 12), fontsize=8)
+    acc_ax.annotate(f"final test {h['test_acc'][-1]:.2f}%", (epochs[-1], h["test_acc"][-1]), ha="right",
+                    textcoords="offset points", xytext=(-4, -22), fontsize=8, arrowprops={"arrowstyle": "-", "lw": 0.6})
     acc_ax.set_title("Accuracy (%)")
-    loss_ax.plot(epochs, h["train_loss"], marker="o", ms=3, color="tab:blue", label="train")
-    loss_ax.plot(epochs, h["test_loss"], marker="o", ms=3, color="tab:orange", label="test")
-    loss_ax.set_title("Loss (cross-entropy)")
+    loss_ax.plot(epochs, h["train_loss"], marker="o", ms=3, color="tab:blue", label="train (the training objective)")
+    loss_ax.plot(epochs, h["test_loss"], marker="o", ms=3, color="tab:orange", label="test (cross-entropy)")
+    loss_ax.set_title("Loss")
     for ax in (acc_ax, loss_ax):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)

@@ -50,7 +50,7 @@ class Target:
         line = (f"this run holds the target: {params:,} parameters, final {test_acc[-1]:.2f}%, "
                 f"worst of the last {self.last_epochs} epochs {worst:.2f}%")
         if self.seeds:
-            line += f" (the target asks this of every seed {seed_range(self.seeds)}: see the sweep)"
+            line += f"; the target asks this of every one of {seed_range(self.seeds)}: see the sweep"
         return line
 
     def sweep_verdict(self, sweep: dict) -> str:

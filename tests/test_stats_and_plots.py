@@ -52,7 +52,7 @@ def test_every_plot_returns_a_figure_and_saves_a_png(test_split, images_to_tmp):
     assert "5 errors of 40" in figures["cm.png"].axes[0].get_title()
     accuracy, loss, lr = figures["curves.png"].axes  # accuracy and loss panels, plus the learning-rate axis
     assert [line.get_label() for line in accuracy.get_lines()][:3] == ["train", "test", "target 88%"]
-    assert [line.get_label() for line in loss.get_lines()] == ["train", "test"]
+    assert [line.get_label() for line in loss.get_lines()] == ["train (the training objective)", "test (cross-entropy)"]
     assert list(lr.get_lines()[0].get_ydata()) == [0.1, 0.01]
 
 

@@ -63,3 +63,19 @@ def notebook_functions(part: str, *names: str, **namespace) -> tuple:
         if name not in scope:
             exec(compile(found[0], f"<{notebook_path(part).name}>", "exec"), scope)
     return tuple(scope[name] for name in names)
+
+
+def notebook_constants(part: str, *names: str) -> tuple:
+    """The values of ``NAME = <literal>`` assignments in ``part``'s notebook (e.g. Part-3's ``BATCH_SIZE``),
+    so benchmarks run the notebook's recipe rather than a copy of it."""
+    import ast
+
+    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
+    source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    values = []
+    for name in names:
+        found = re.findall(rf"^{re.escape(name)} = (.+?)(?:\s+#.*)?$", source, re.M)
+        if len(found) != 1:
+            raise ValueError(f"{notebook_path(part).name}: expected one line `{name} = <literal>`, found {len(found)}")
+        values.append(ast.literal_eval(found[0]))
+    return tuple(values)
