@@ -179,6 +179,24 @@ def test_the_pages_preprocessing_matches_python(page, digit):
     assert str(int(logits.argmax())) == result["digit"]
 
 
+@pytest.mark.parametrize("digit, light_ink", [(2, False), (4, True)])
+def test_thin_strokes_on_a_large_image_are_prepared_as_in_python(page, digit, light_ink):
+    """Not drawable with the page's pen, but the same code: Otsu's box, thickening, restoring the contrast."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (520, 470), 20 if light_ink else 235)
+    pen = ImageDraw.Draw(image)
+    for stroke in DIGIT_STROKES[digit]:
+        pen.line([(40 + 1.6 * x, 10 + 1.6 * y) for x, y in stroke], fill=230 if light_ink else 30, width=3, joint="curve")
+    gray = np.asarray(image, dtype=np.float64)
+    theirs = page.evaluate("([w, h, data]) => Array.from(MnistDigits.mnistStyle({width: w, height: h,"
+                           " data: Float64Array.from(data)}).image)", [gray.shape[1], gray.shape[0], gray.ravel().tolist()])
+    ours = mnist_style(gray)
+    difference = np.abs(ours - np.asarray(theirs).reshape(28, 28)).mean()
+    print(f"thin {digit}: mean absolute pixel difference JS vs Python {difference:.2e}")
+    assert difference < MAX_MEAN_PIXEL_DIFFERENCE
+
+
 def test_a_model_that_cannot_be_fetched_is_reported_in_words(served_page):
     browser, _, url, _ = served_page
     page = browser.new_page()
