@@ -234,8 +234,33 @@ def test_a_missing_or_stale_onnx_file_asks_for_the_export(tmp_path, monkeypatch)
     with pytest.raises(web.PageError, match="python -m mnist_helpers.export"):
         web.check_page(tmp_path)
     (models / "part3.onnx").write_bytes(b"onnx")
-    os.utime(models / "part3.pt2", (time.time() + 60, time.time() + 60))
+    now = time.time()
+    os.utime(models / "part3.onnx", (now, now))
+    os.utime(models / "part3.pt2", (now + web.STALE_AFTER_S - 1, now + web.STALE_AFTER_S - 1))
+    web.check_page(tmp_path)  # as a fresh clone may leave them: written within moments, in any order
+    os.utime(models / "part3.pt2", (now + web.STALE_AFTER_S + 1, now + web.STALE_AFTER_S + 1))
     with pytest.raises(web.PageError, match="older than"):
         web.check_page(tmp_path)
-    os.utime(models / "part3.onnx", (time.time() + 120, time.time() + 120))
-    web.check_page(tmp_path)
+
+
+def test_the_command_prints_the_url_and_serves_the_page_and_the_model():
+    import subprocess
+    import sys
+    import urllib.request
+
+    try:
+        web.check_page(ROOT)
+    except web.PageError as err:
+        _missing(str(err))
+    server = subprocess.Popen([sys.executable, "-m", "mnist_helpers.web", "--no-browser", "--port", "0"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = server.stdout.readline()
+        assert first.startswith("The draw-a-digit page: http://127.0.0.1:"), first + server.stderr.read()
+        url = first.split(": ", 1)[1].strip()
+        assert b'id="pad"' in urllib.request.urlopen(url, timeout=10).read()
+        model = urllib.request.urlopen(url.replace("docs/index.html", "models/part3.onnx"), timeout=10)
+        assert model.read() == (ROOT / "models" / "part3.onnx").read_bytes()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
