@@ -116,6 +116,9 @@ async function update() {
       pending = false;
       await predictOnce();
     } while (pending);
+  } catch (err) {
+    showNoDigit(`The prediction failed: ${err.message}. Reload the page; if it persists, please report it.`, "error");
+    console.error(err);
   } finally {
     running = false;
     delete document.body.dataset.busy;

@@ -5,6 +5,8 @@ Needs Debian's Chromium (``apt-get install chromium``), the Python ``playwright`
 Without them these tests are skipped, saying what to install; in CI (``$CI`` set) they fail instead.
 """
 import os
+import shutil
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -57,14 +59,15 @@ def served_page():
         server, url = web.start_in_thread(port=0)
     except web.PageError as err:
         _missing(str(err))
-    requests = []
+    requests, failed = [], []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 800})
         page.on("request", lambda request: requests.append(request.url))
+        page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
         page.goto(url)
         page.wait_for_selector("body[data-ready]", timeout=30_000)
-        yield browser, page, url, requests
+        yield browser, page, url, requests, failed
         browser.close()
     server.shutdown()
     server.server_close()
@@ -198,7 +201,7 @@ def test_thin_strokes_on_a_large_image_are_prepared_as_in_python(page, digit, li
 
 
 def test_a_model_that_cannot_be_fetched_is_reported_in_words(served_page):
-    browser, _, url, _ = served_page
+    browser, _, url, _, _ = served_page
     page = browser.new_page()
     page.route("**/*.onnx", lambda route: route.fulfill(status=404, body="not here"))
     page.goto(url)
@@ -215,6 +218,31 @@ def test_the_page_made_no_request_outside_127_0_0_1(served_page):
     assert any(u.endswith("/models/part3.onnx") for u in requests)
     outside = [u for u in requests if urlparse(u).hostname != "127.0.0.1"]
     assert outside == []
+    assert served_page[4] == []  # and none failed: the model was looked for where it is first
+
+
+def test_the_page_finds_the_model_next_to_itself_as_on_github_pages(served_page, tmp_path):
+    """The Pages workflow publishes docs/ with part3.onnx copied into it, and the page at the site's root."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "docs", site, ignore=shutil.ignore_patterns("part3.onnx"))
+    shutil.copy(ROOT / "models" / "part3.onnx", site / "part3.onnx")
+    server = web.make_server(site, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = served_page[0].new_page()
+    requests, failed = [], []
+    page.on("request", lambda request: requests.append(urlparse(request.url).path))
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        page.wait_for_selector("body[data-ready]", timeout=30_000)
+        draw(page, DIGIT_STROKES[7])
+        wait_for_prediction(page, 1)
+        assert shown(page)["digit"] == "7"
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+    assert "/part3.onnx" in requests and failed == []
 
 
 def test_missing_ort_files_name_the_command_that_makes_them(tmp_path):
