@@ -3,6 +3,13 @@
 MNIST's own recipe: light ink on a dark background, the digit's bounding box scaled
 (anti-aliased, keeping its aspect ratio) so that its longer side is 20 pixels, then
 placed in a 28x28 frame with its centre of mass at the centre, then normalised.
+
+A photo needs more than that, and gets it here: the paper's brightness is estimated and
+taken out (shadows and uneven light stay out of the box), the box is Otsu's threshold of
+the ink, strokes much thinner than MNIST's are thickened before scaling down (a pen line
+on a large photo would fade away), and the contrast is restored after it. HEIC/HEIF photos
+are read through pillow-heif. docs/digits.js repeats every step after the paper's
+brightness for the draw-a-digit page; tests/test_web.py checks that the two agree.
 """
 from __future__ import annotations
 
