@@ -3,6 +3,13 @@
 MNIST's own recipe: light ink on a dark background, the digit's bounding box scaled
 (anti-aliased, keeping its aspect ratio) so that its longer side is 20 pixels, then
 placed in a 28x28 frame with its centre of mass at the centre, then normalised.
+
+A photo needs more than that, and gets it here: the paper's brightness is estimated and
+taken out (shadows and uneven light stay out of the box), the box is Otsu's threshold of
+the ink, strokes much thinner than MNIST's are thickened before scaling down (a pen line
+on a large photo would fade away), and the contrast is restored after it. HEIC/HEIF photos
+are read through pillow-heif. docs/digits.js repeats every step after the paper's
+brightness for the draw-a-digit page; tests/test_web.py checks that the two agree.
 """
 from __future__ import annotations
 
@@ -10,8 +17,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from .transforms import MNIST_MEAN, MNIST_STD
 
@@ -20,6 +28,15 @@ FIT = 20                         # the longer side of the digit's box, as in MNI
 SIZE = 28
 CENTRE = 14.0                    # MNIST's mean centre of mass (row, column), 0-based pixel indices
 MIN_CONTRAST = 32                # ink must differ from the background by this much (of 255)
+PAPER_GRID = 64                  # the paper's brightness is estimated on a grid this many cells long ...
+PAPER_FILTER = 9                 # ... with a closing over this many cells (strokes narrower than this vanish)
+FLAT_PAPER = 16                  # paper varying less than this (of 255) is treated as flat
+STROKE = 0.12                    # MNIST's strokes are about 2.4 pixels wide in its 20-pixel box
+WORK_SIZE = 100                  # thin strokes are thickened on an image about this large
+INK_PERCENTILE = 90              # after scaling down, this percentile of the ink is made 255
+
+
+pillow_heif.register_heif_opener()  # phones save photos as HEIC/HEIF; Pillow reads them through pillow-heif
 
 
 class DigitImageError(ValueError):
@@ -49,44 +66,129 @@ def load_grayscale(path) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise DigitImageError(f"too large to be a digit image ({err})") from None
     except Image.UnidentifiedImageError:
-        raise DigitImageError("not an image Pillow can read (expected PNG or JPEG)") from None
+        raise DigitImageError("not an image Pillow can read (expected PNG, JPEG or HEIC)") from None
     except OSError as err:
         raise DigitImageError(f"could not read the image: {err}") from None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
 
 
-def ink_on_dark(gray: np.ndarray) -> np.ndarray:
-    """Ink as bright values on a background of 0.
+def _ink_side_down(gray: np.ndarray) -> np.ndarray:
+    """``gray`` turned so that ink is darker than the paper: light ink on a dark page is inverted.
 
-    The background is the median of the border pixels; the ink is whichever side of it
-    reaches further, so dark ink on light paper is inverted and light ink on black is not.
+    The paper is the median of the border pixels; the ink is whichever side of it reaches further.
     """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
     dark_ink = background - gray.min() > gray.max() - background
-    return np.clip(background - gray if dark_ink else gray - background, 0, None)
+    return gray if dark_ink else 255.0 - gray
+
+
+def _mean_3x3(image: np.ndarray) -> np.ndarray:
+    padded = np.pad(image, 1, mode="edge")
+    h, w = image.shape
+    return sum(padded[r:r + h, c:c + w] for r in range(3) for c in range(3)) / 9.0
+
+
+def paper_brightness(page: np.ndarray) -> np.ndarray | float:
+    """The paper's brightness under the ink of ``page`` (dark ink on light paper).
+
+    A morphological closing on a coarse grid (long side :data:`PAPER_GRID` pixels): the maximum over
+    :data:`PAPER_FILTER` cells removes the strokes, the minimum over as many restores the shapes of shadows and
+    uneven light, which are larger; then smoothed and scaled back up. Where it varies by less than
+    :data:`FLAT_PAPER` it is taken as flat and the median of the border (a scan, a drawing on a clean canvas).
+    """
+    border = np.concatenate([page[0], page[-1], page[:, 0], page[:, -1]])
+    flat = float(np.median(border))
+    h, w = page.shape
+    step = max(1.0, max(h, w) / PAPER_GRID)
+    grid = (max(1, round(w / step)), max(1, round(h / step)))
+    coarse = Image.fromarray(page.astype(np.float32), mode="F").resize(grid, Image.BOX)
+    closed = coarse.filter(ImageFilter.MaxFilter(PAPER_FILTER)).filter(ImageFilter.MinFilter(PAPER_FILTER))
+    smooth = _mean_3x3(np.asarray(closed, dtype=np.float64))
+    paper = np.asarray(Image.fromarray(smooth.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR), dtype=np.float64)
+    if paper.max() - paper.min() < FLAT_PAPER:
+        return flat
+    return np.maximum(paper, page)
+
+
+def ink_on_dark(gray: np.ndarray) -> np.ndarray:
+    """Ink as bright values on a background of 0, with shadows and uneven paper taken out.
+
+    Dark ink on light paper is inverted and light ink on black is not (see :func:`paper_brightness`).
+    """
+    page = _ink_side_down(gray)
+    return np.clip(paper_brightness(page) - page, 0, None)
+
+
+def otsu_threshold(ink: np.ndarray) -> float:
+    """Otsu's threshold of ``ink`` (values in [0, 255], 256 bins): ink is ``>=`` it."""
+    counts = np.bincount(np.clip(ink, 0, 255).astype(np.int64).ravel(), minlength=256)[:256].astype(np.float64)
+    levels = np.arange(256, dtype=np.float64)
+    below = np.cumsum(counts)[:-1]
+    above = counts.sum() - below
+    mean_below = np.cumsum(counts * levels)[:-1] / np.maximum(below, 1)
+    mean_above = ((counts * levels).sum() - np.cumsum(counts * levels)[:-1]) / np.maximum(above, 1)
+    between = below * above * (mean_below - mean_above) ** 2
+    return float(np.argmax(between) + 1)
+
+
+def ink_threshold(ink: np.ndarray) -> float:
+    """What counts as ink for the box: Otsu's threshold, and at least a fifth of the peak."""
+    if ink.max() < MIN_CONTRAST:
+        raise DigitImageError("no ink found: the image is blank or has too little contrast")
+    return max(otsu_threshold(ink), 0.2 * float(ink.max()))
 
 
 def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right), exclusive ends, of the pixels with at least a fifth of the peak ink."""
-    if ink.max() < MIN_CONTRAST:
-        raise DigitImageError("no ink found: the image is blank or has too little contrast")
-    rows, cols = np.nonzero(ink >= 0.2 * ink.max())
+    """(top, bottom, left, right), exclusive ends, of the pixels at or above :func:`ink_threshold`."""
+    rows, cols = np.nonzero(ink >= ink_threshold(ink))
     return rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The mean width of the strokes in a boolean mask: area over half the outline (pixels with a 4-neighbour off)."""
+    padded = np.pad(mask, 1)
+    inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    outline = int((mask & ~inner).sum())
+    return 2.0 * float(mask.sum()) / max(outline, 1)
+
+
+def thicken_thin_strokes(ink: np.ndarray, threshold: float) -> np.ndarray:
+    """``ink`` (cropped to the digit) with strokes thinner than MNIST's widened to :data:`STROKE` of its longer side.
+
+    A pen line on a large photo would otherwise fade to nothing when the digit is scaled to 20 pixels.
+    The image is first shrunk by block maxima (which keep every stroke) to about :data:`WORK_SIZE` pixels,
+    then dilated with a maximum filter. Strokes at least half as wide as MNIST's are left as they are.
+    """
+    if stroke_width(ink >= threshold) >= 0.5 * STROKE * max(ink.shape):
+        return ink
+    block = max(1, max(ink.shape) // WORK_SIZE)
+    if block > 1:
+        h, w = (-(-n // block) * block for n in ink.shape)
+        padded = np.zeros((h, w))
+        padded[:ink.shape[0], :ink.shape[1]] = ink
+        ink = padded.reshape(h // block, block, w // block, block).max(axis=(1, 3))
+    missing = STROKE * max(ink.shape) - stroke_width(ink >= threshold)
+    size = 2 * max(1, round(missing / 2)) + 1
+    image = Image.fromarray(ink.astype(np.float32), mode="F").filter(ImageFilter.MaxFilter(size))
+    return np.asarray(image, dtype=np.float64)
 
 
 def mnist_style(gray: np.ndarray) -> np.ndarray:
     """A 28x28 float image in [0, 1], light digit on black, centred by mass as in MNIST."""
     ink = ink_on_dark(gray)
+    threshold = ink_threshold(ink)
     top, bottom, left, right = ink_box(ink)
     ink = ink[top:bottom, left:right]
-    ink = np.where(ink >= 0.1 * ink.max(), ink, 0.0) * (255.0 / ink.max())  # clean background, full contrast
+    ink = np.where(ink >= 0.1 * ink.max(), ink, 0.0)  # clean background
+    ink = thicken_thin_strokes(ink, threshold) * (255.0 / ink.max())  # full contrast
     h, w = ink.shape
     scale = FIT / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
     small = Image.fromarray(ink.astype(np.float32), mode="F").resize((new_w, new_h), Image.LANCZOS)
     small = np.clip(np.asarray(small, dtype=np.float64), 0, 255)
+    small = restore_contrast(small)
     mass = small.sum()
     com_row = (small.sum(axis=1) * np.arange(new_h)).sum() / mass
     com_col = (small.sum(axis=0) * np.arange(new_w)).sum() / mass
@@ -95,6 +197,15 @@ def mnist_style(gray: np.ndarray) -> np.ndarray:
     frame = np.zeros((SIZE, SIZE))
     frame[top:top + new_h, left:left + new_w] = small
     return frame / 255.0
+
+
+def restore_contrast(small: np.ndarray) -> np.ndarray:
+    """``small`` scaled so that the :data:`INK_PERCENTILE` th percentile of its ink (a fifth of the peak or more) is 255.
+
+    Scaling down averages thin strokes with the black around them; MNIST's strokes have bright cores.
+    """
+    level = float(np.percentile(small[small >= 0.2 * small.max()], INK_PERCENTILE))
+    return np.clip(small * (255.0 / level), 0, 255)
 
 
 def to_model_input(images: np.ndarray) -> torch.Tensor:

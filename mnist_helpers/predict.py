@@ -74,7 +74,7 @@ def save_preprocessed(predictions, folder) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_helpers.predict", description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="+", help="PNG or JPEG files, one digit each")
+    parser.add_argument("images", nargs="+", help="PNG, JPEG or HEIC files, one digit each")
     parser.add_argument("--model", default=None, help="a model saved by the Part-3 notebook (default models/part3.pt2)")
     parser.add_argument("--json", action="store_true", help="print one JSON list instead of text")
     parser.add_argument("--save-preprocessed", metavar="DIR", help="write the 28x28 images the model saw to DIR")

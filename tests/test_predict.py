@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from mnist_helpers import TensorLoader
 from mnist_helpers.digits import DigitImageError, ink_box, ink_on_dark, load_grayscale, mnist_style
@@ -25,6 +25,31 @@ def digit_image(test_split, index=0, scale=4, dark_on_light=True, canvas=(200, 1
     page = Image.new("L", canvas, 0)
     page.paste(digit, at)
     return Image.fromarray(255 - np.asarray(page)) if dark_on_light else page
+
+
+# A handwritten-looking 2, 4 and 7 as pen strokes: (x, y) points on a 280x280 square, one list per stroke.
+PEN_DIGITS = {
+    2: [[(86, 92), (100, 62), (130, 48), (165, 54), (186, 82), (180, 118), (150, 156), (115, 192), (84, 226),
+         (130, 224), (175, 226), (205, 228)]],
+    4: [[(160, 46), (132, 100), (100, 150), (82, 176), (130, 176), (180, 174), (206, 172)],
+        [(170, 108), (169, 150), (168, 190), (167, 236)]],
+    7: [[(78, 62), (120, 60), (165, 58), (204, 60), (184, 100), (160, 145), (140, 190), (126, 236)]],
+}
+
+
+def shaded_photo(strokes, size=(2000, 1500), pen=4, at=(450, 120), scale=4.4, seed=0):
+    """A photo-like page: a thin dark pen line on paper darkening to the right and down, with a shadow blob."""
+    width, height = size
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
+    paper = 238 - 60 * cols / width - 25 * rows / height
+    paper -= 95 * np.exp(-(((cols - 0.32 * width) / (0.22 * width)) ** 2 + ((rows - 0.7 * height) / (0.3 * height)) ** 2))
+    ink = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(ink)
+    for stroke in strokes:
+        draw.line([(at[0] + scale * x, at[1] + scale * y) for x, y in stroke], fill=255, width=pen, joint="curve")
+    cover = np.asarray(ink, dtype=np.float64) / 255
+    noise = np.random.default_rng(seed).normal(0, 3, paper.shape)
+    return np.clip(paper * (1 - cover) + 30 * cover + noise, 0, 255)
 
 
 def centre_of_mass(image):
@@ -110,6 +135,41 @@ def test_re_drawn_test_digits_are_recognised(test_split, tmp_path):
     assert accuracy >= 0.95
 
 
+@pytest.mark.parametrize("pen", [3, 4])
+def test_a_thin_pen_line_on_shaded_paper_is_recognised(pen, tmp_path):
+    paths = []
+    for digit, strokes in PEN_DIGITS.items():
+        paths.append(tmp_path / f"pen{digit}.jpg")
+        Image.fromarray(shaded_photo(strokes, pen=pen).astype(np.uint8)).save(paths[-1], quality=90)
+    predictions = predict_files(paths, load_model(MODEL)[0])
+    assert [p.digit for p in predictions] == list(PEN_DIGITS)
+
+
+def test_shadows_stay_out_of_the_box():
+    page = shaded_photo(PEN_DIGITS[7], pen=4)
+    top, bottom, left, right = (int(v) for v in ink_box(ink_on_dark(page)))
+    rows = [120 + 4.4 * y for _, y in PEN_DIGITS[7][0]]
+    cols = [450 + 4.4 * x for x, _ in PEN_DIGITS[7][0]]
+    assert abs(top - min(rows)) <= 4 and abs(bottom - max(rows)) <= 4
+    assert abs(left - min(cols)) <= 4 and abs(right - max(cols)) <= 4
+
+
+def test_a_thin_stroke_keeps_mnists_contrast_and_width():
+    image = mnist_style(shaded_photo(PEN_DIGITS[7], pen=3))
+    assert image.max() == pytest.approx(1.0)
+    assert (image > 0.5).sum() >= 40  # MNIST test 7s: 47-128 (5th-95th percentile), this one 74
+
+
+def test_a_heic_photo_is_read(tmp_path):
+    import pillow_heif
+
+    page = Image.fromarray(shaded_photo(PEN_DIGITS[4], size=(1000, 750), pen=3, at=(200, 40), scale=2.4).astype(np.uint8))
+    path = tmp_path / "photo.heic"
+    pillow_heif.from_pillow(page.convert("RGB")).save(path, quality=90)
+    assert np.abs(load_grayscale(path) - np.asarray(page, dtype=np.float64)).mean() < 3
+    assert predict_files([path], load_model(MODEL)[0])[0].digit == 4
+
+
 @pytest.fixture
 def bad_files(tmp_path, test_split):
     files = {}
@@ -140,7 +200,7 @@ def test_every_bad_file_gets_a_one_line_error_and_the_others_still_run(bad_files
     assert "Traceback" not in run.stderr
     errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == len(files)
-    for kind, needle in [("missing", "no such file"), ("text", "not an image"), ("truncated", "could not read"),
+    for kind, needle in [("missing", "no such file"), ("text", "expected PNG, JPEG or HEIC"), ("truncated", "could not read"),
                          ("blank", "no ink"), ("huge", "too large")]:
         assert any(str(files[kind]) in e and needle in e for e in errors), kind
     results = {r["file"]: r for r in json.loads(run.stdout)}

@@ -1,0 +1,118 @@
+"""Serve the draw-a-digit page (docs/index.html) with your trained model, on this computer only.
+
+    python -m mnist_helpers.web [--port 8000] [--no-browser]
+
+The repository root is served on 127.0.0.1, so the page finds the model at ``models/part3.onnx``
+exactly as it finds it next to itself on GitHub Pages. The page needs onnxruntime-web's files in
+``docs/ort/`` (``npm ci && bash scripts/build_web.sh``) and an up-to-date ONNX export of the model
+(``python -m mnist_helpers.export``); without them this command says which to run and stops.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import threading
+import webbrowser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from .paths import models_dir, repo_root
+
+PAGE = "docs/index.html"
+ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+BUILD_COMMAND = "npm ci && bash scripts/build_web.sh"
+EXPORT_COMMAND = "python -m mnist_helpers.export"
+# part3.onnx counts as older than part3.pt2 only by more than this: a fresh clone writes both within a
+# moment, in any order, while retraining rewrites part3.pt2 minutes after the last export.
+STALE_AFTER_S = 60
+
+
+class PageError(RuntimeError):
+    """Something the page needs is missing; the message says which command makes it."""
+
+
+def site_root() -> Path:
+    """The repository root, which holds docs/ and models/."""
+    root = repo_root()
+    if root is None or not (root / PAGE).is_file():
+        raise PageError(f"{PAGE} not found: run this from a clone of the repository (pip install -e .)")
+    return root
+
+
+def check_page(root: Path) -> None:
+    """Raise :class:`PageError` if the ort runtime files or an up-to-date ``part3.onnx`` are missing."""
+    missing = [name for name in ORT_FILES if not (root / "docs" / "ort" / name).is_file()]
+    if missing:
+        raise PageError(f"docs/ort/ lacks {', '.join(missing)} (onnxruntime-web): run '{BUILD_COMMAND}' "
+                        "in the repository root (needs Node.js and npm)")
+    models = models_dir()
+    onnx, pt2 = models / "part3.onnx", models / "part3.pt2"
+    if models.resolve() != (root / "models").resolve():
+        raise PageError(f"the page loads models/part3.onnx from the repository, but MNIST_MODELS_DIR points to {models}")
+    if not onnx.is_file():
+        raise PageError(f"{onnx} is missing: run '{EXPORT_COMMAND}' (after the Part-3 notebook saved {pt2.name})")
+    if pt2.is_file() and pt2.stat().st_mtime > onnx.stat().st_mtime + STALE_AFTER_S:
+        raise PageError(f"{onnx} is older than {pt2}: run '{EXPORT_COMMAND}' so the page uses your latest model")
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Files under the served folder, without a log line per request; .mjs and .wasm with their JS/wasm types."""
+
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
+                      ".js": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
+
+    def log_message(self, format, *args):  # noqa: A002 - the name http.server uses
+        pass
+
+
+def make_server(root: Path, port: int = 0) -> ThreadingHTTPServer:
+    """A server for ``root`` on 127.0.0.1 (``port`` 0 picks a free one); call ``serve_forever`` to run it."""
+    handler = functools.partial(QuietHandler, directory=str(root))
+    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def page_url(server: ThreadingHTTPServer) -> str:
+    host, port = server.server_address[:2]
+    return f"http://{host}:{port}/{PAGE}"
+
+
+def start_in_thread(port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+    """Check the page, start its server in a daemon thread; returns the server (``shutdown()`` it) and the URL."""
+    root = site_root()
+    check_page(root)
+    server = make_server(root, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, page_url(server)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mnist_helpers.web", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port; default 8000)")
+    parser.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
+    args = parser.parse_args(argv)
+    try:
+        root = site_root()
+        check_page(root)
+        server = make_server(root, args.port)
+    except PageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"error: cannot listen on 127.0.0.1:{args.port} ({err}); try another --port, or --port 0", file=sys.stderr)
+        return 1
+    url = page_url(server)
+    print(f"The draw-a-digit page: {url}\n(Ctrl+C stops the server)", flush=True)
+    if not args.no_browser and not webbrowser.open(url):
+        print("No browser could be opened here: open the URL above yourself.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopped")
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

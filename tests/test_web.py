@@ -1,0 +1,297 @@
+"""The draw-a-digit page (docs/index.html) in headless Chromium, served by ``python -m mnist_helpers.web``.
+
+Needs Debian's Chromium (``apt-get install chromium``), the Python ``playwright`` package
+(requirements.txt) and onnxruntime-web's files in docs/ort/ (``npm ci && bash scripts/build_web.sh``).
+Without them these tests are skipped, saying what to install; in CI (``$CI`` set) they fail instead.
+"""
+import os
+import shutil
+import threading
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from mnist_helpers import web
+from mnist_helpers.digits import mnist_style, to_model_input
+from mnist_helpers.paths import repo_root
+
+ROOT = repo_root()
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+# The page's JavaScript preprocessing (docs/digits.js) repeats digits.py step for step, with Pillow's
+# LANCZOS resampling written out; on the same canvas pixels the two 28x28 images differ by float rounding
+# only. Measured mean absolute difference: at most 1.3e-9 (of 1; Chromium 156, Pillow 13.0), so the
+# bound below is float rounding with room to spare, not a tolerance for a different algorithm.
+MAX_MEAN_PIXEL_DIFFERENCE = 1e-5
+
+# Handwritten-looking strokes on the 280x280 pad: lists of (x, y) points, one list per stroke.
+DIGIT_STROKES = {
+    0: [[(140, 48), (112, 56), (92, 80), (82, 115), (80, 150), (86, 185), (104, 215), (130, 232), (156, 230),
+         (180, 212), (196, 180), (200, 140), (194, 100), (178, 68), (158, 50), (138, 47)]],
+    1: [[(132, 62), (148, 48), (147, 80), (145, 120), (144, 160), (142, 200), (141, 234)]],
+    2: [[(86, 92), (100, 62), (130, 48), (165, 54), (186, 82), (180, 118), (150, 156), (115, 192), (84, 226),
+         (130, 224), (175, 226), (205, 228)]],
+    4: [[(160, 46), (132, 100), (100, 150), (82, 176), (130, 176), (180, 174), (206, 172)],
+        [(170, 108), (169, 150), (168, 190), (167, 236)]],
+    7: [[(78, 62), (120, 60), (165, 58), (204, 60), (184, 100), (160, 145), (140, 190), (126, 236)]],
+}
+
+
+def _missing(reason):
+    """Fail in CI; elsewhere skip, with a warning so that the reason shows in pytest's summary without -rs."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this is an error, not a skip)")
+    warnings.warn(f"browser tests of docs/index.html skipped: {reason}", pytest.PytestWarning, stacklevel=2)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def served_page():
+    if not Path(CHROMIUM).is_file():
+        _missing(f"{CHROMIUM} not found: install Debian's Chromium (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright package is missing: pip install -r requirements.txt")
+    try:
+        server, url = web.start_in_thread(port=0)
+    except web.PageError as err:
+        _missing(str(err))
+    requests, failed = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+        page.goto(url)
+        page.wait_for_selector("body[data-ready]", timeout=30_000)
+        yield browser, page, url, requests, failed
+        browser.close()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def page(served_page):
+    page = served_page[1]
+    page.click("#clear")
+    wait_for_prediction(page, 0)
+    return page
+
+
+def draw(page, strokes):
+    box = page.locator("#pad").bounding_box()
+    scale = box["width"] / 280
+    for stroke in strokes:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=4)
+        page.mouse.up()
+
+
+def wait_for_prediction(page, strokes):
+    """Wait until the prediction shown is the one for ``strokes`` strokes and none is being computed."""
+    page.wait_for_function(
+        "n => !document.body.hasAttribute('data-busy') && document.getElementById('pad').dataset.strokes === String(n)"
+        " && document.getElementById('prediction').dataset.forStrokes === String(n)", arg=strokes, timeout=10_000)
+
+
+def shown(page):
+    return page.evaluate("""() => ({
+        digit: document.getElementById('prediction').getAttribute('data-digit'),
+        message: document.getElementById('message').textContent,
+        probs: [...document.querySelectorAll('[data-prob]')].map(e => Number(e.dataset.prob)),
+        input: window.lastInput,
+    })""")
+
+
+def canvas_gray(page):
+    """The pad's pixels as the grayscale array Pillow's convert('L') makes of them (the pen is black on white)."""
+    rgba = page.evaluate("() => { const c = document.getElementById('pad');"
+                         " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }")
+    rgba = np.asarray(rgba, dtype=np.int64).reshape(280, 280, 4)
+    return ((rgba[..., 0] * 19595 + rgba[..., 1] * 38470 + rgba[..., 2] * 7471 + 0x8000) >> 16).astype(np.float64)
+
+
+def test_a_blank_pad_gives_a_message_and_no_digit(page):
+    result = shown(page)
+    assert result["digit"] == ""
+    assert "Draw a digit" in result["message"]
+    assert result["probs"] == []
+
+
+@pytest.mark.parametrize("digit", sorted(DIGIT_STROKES))
+def test_a_drawn_digit_is_recognised(page, digit):
+    draw(page, DIGIT_STROKES[digit])
+    wait_for_prediction(page, len(DIGIT_STROKES[digit]))
+    result = shown(page)
+    assert result["digit"] == str(digit), result["message"]
+    assert len(result["probs"]) == 10 and sum(result["probs"]) == pytest.approx(1.0, abs=1e-5)
+    assert int(np.argmax(result["probs"])) == digit
+
+
+def test_clear_empties_the_prediction(page):
+    draw(page, DIGIT_STROKES[7])
+    wait_for_prediction(page, 1)
+    assert shown(page)["digit"] == "7"
+    page.click("#clear")
+    wait_for_prediction(page, 0)
+    result = shown(page)
+    assert result["digit"] == "" and result["probs"] == [] and result["input"] is None
+
+
+def test_undo_removes_the_last_stroke(page):
+    first, second = DIGIT_STROKES[4]
+    draw(page, [first])
+    wait_for_prediction(page, 1)
+    only_first = shown(page)["input"]
+    draw(page, [second])
+    wait_for_prediction(page, 2)
+    assert shown(page)["digit"] == "4"
+    page.click("#undo")
+    wait_for_prediction(page, 1)
+    assert shown(page)["input"] == only_first
+
+
+def test_a_tiny_stroke_is_too_small_to_read(page):
+    draw(page, [[(140, 140), (143, 144), (146, 141)]])
+    wait_for_prediction(page, 1)
+    result = shown(page)
+    assert result["digit"] == "" and result["probs"] == []
+    assert "Too small" in result["message"]
+
+
+@pytest.mark.parametrize("digit", sorted(DIGIT_STROKES))
+def test_the_pages_preprocessing_matches_python(page, digit):
+    import onnxruntime as ort
+
+    draw(page, DIGIT_STROKES[digit])
+    wait_for_prediction(page, len(DIGIT_STROKES[digit]))
+    result = shown(page)
+    theirs = np.asarray(result["input"], dtype=np.float64).reshape(28, 28)
+    ours = mnist_style(canvas_gray(page))
+    difference = np.abs(ours - theirs).mean()
+    print(f"digit {digit}: mean absolute pixel difference JS vs Python {difference:.2e}")
+    assert difference < MAX_MEAN_PIXEL_DIFFERENCE
+    session = ort.InferenceSession(str(ROOT / "models" / "part3.onnx"))
+    logits = session.run(None, {session.get_inputs()[0].name: to_model_input(ours[None]).numpy()})[0]
+    assert str(int(logits.argmax())) == result["digit"]
+
+
+@pytest.mark.parametrize("digit, light_ink", [(2, False), (4, True)])
+def test_thin_strokes_on_a_large_image_are_prepared_as_in_python(page, digit, light_ink):
+    """Not drawable with the page's pen, but the same code: Otsu's box, thickening, restoring the contrast."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (520, 470), 20 if light_ink else 235)
+    pen = ImageDraw.Draw(image)
+    for stroke in DIGIT_STROKES[digit]:
+        pen.line([(40 + 1.6 * x, 10 + 1.6 * y) for x, y in stroke], fill=230 if light_ink else 30, width=3, joint="curve")
+    gray = np.asarray(image, dtype=np.float64)
+    theirs = page.evaluate("([w, h, data]) => Array.from(MnistDigits.mnistStyle({width: w, height: h,"
+                           " data: Float64Array.from(data)}).image)", [gray.shape[1], gray.shape[0], gray.ravel().tolist()])
+    ours = mnist_style(gray)
+    difference = np.abs(ours - np.asarray(theirs).reshape(28, 28)).mean()
+    print(f"thin {digit}: mean absolute pixel difference JS vs Python {difference:.2e}")
+    assert difference < MAX_MEAN_PIXEL_DIFFERENCE
+
+
+def test_a_model_that_cannot_be_fetched_is_reported_in_words(served_page):
+    browser, _, url, _, _ = served_page
+    page = browser.new_page()
+    page.route("**/*.onnx", lambda route: route.fulfill(status=404, body="not here"))
+    page.goto(url)
+    page.wait_for_selector("body[data-error]", timeout=30_000)
+    status = page.text_content("#status")
+    page.close()
+    assert "could not fetch the model" in status and "HTTP 404" in status
+    assert "python -m mnist_helpers.web" in status
+
+
+def test_the_page_made_no_request_outside_127_0_0_1(served_page):
+    requests = served_page[3]
+    assert any(u.endswith("/ort-wasm-simd-threaded.wasm") for u in requests)
+    assert any(u.endswith("/models/part3.onnx") for u in requests)
+    outside = [u for u in requests if urlparse(u).hostname != "127.0.0.1"]
+    assert outside == []
+    assert served_page[4] == []  # and none failed: the model was looked for where it is first
+
+
+def test_the_page_finds_the_model_next_to_itself_as_on_github_pages(served_page, tmp_path):
+    """The Pages workflow publishes docs/ with part3.onnx copied into it, and the page at the site's root."""
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "docs", site, ignore=shutil.ignore_patterns("part3.onnx"))
+    shutil.copy(ROOT / "models" / "part3.onnx", site / "part3.onnx")
+    server = web.make_server(site, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = served_page[0].new_page()
+    requests, failed = [], []
+    page.on("request", lambda request: requests.append(urlparse(request.url).path))
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        page.wait_for_selector("body[data-ready]", timeout=30_000)
+        draw(page, DIGIT_STROKES[7])
+        wait_for_prediction(page, 1)
+        assert shown(page)["digit"] == "7"
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+    assert "/part3.onnx" in requests and failed == []
+
+
+def test_missing_ort_files_name_the_command_that_makes_them(tmp_path):
+    (tmp_path / "docs").mkdir()
+    with pytest.raises(web.PageError, match="npm ci && bash scripts/build_web.sh"):
+        web.check_page(tmp_path)
+
+
+def test_a_missing_or_stale_onnx_file_asks_for_the_export(tmp_path, monkeypatch):
+    (tmp_path / "docs" / "ort").mkdir(parents=True)
+    for name in web.ORT_FILES:
+        (tmp_path / "docs" / "ort" / name).touch()
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setenv("MNIST_MODELS_DIR", str(models))
+    (models / "part3.pt2").write_bytes(b"model")
+    with pytest.raises(web.PageError, match="python -m mnist_helpers.export"):
+        web.check_page(tmp_path)
+    (models / "part3.onnx").write_bytes(b"onnx")
+    now = time.time()
+    os.utime(models / "part3.onnx", (now, now))
+    os.utime(models / "part3.pt2", (now + web.STALE_AFTER_S - 1, now + web.STALE_AFTER_S - 1))
+    web.check_page(tmp_path)  # as a fresh clone may leave them: written within moments, in any order
+    os.utime(models / "part3.pt2", (now + web.STALE_AFTER_S + 1, now + web.STALE_AFTER_S + 1))
+    with pytest.raises(web.PageError, match="older than"):
+        web.check_page(tmp_path)
+
+
+def test_the_command_prints_the_url_and_serves_the_page_and_the_model():
+    import subprocess
+    import sys
+    import urllib.request
+
+    try:
+        web.check_page(ROOT)
+    except web.PageError as err:
+        _missing(str(err))
+    server = subprocess.Popen([sys.executable, "-m", "mnist_helpers.web", "--no-browser", "--port", "0"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = server.stdout.readline()
+        assert first.startswith("The draw-a-digit page: http://127.0.0.1:"), first + server.stderr.read()
+        url = first.split(": ", 1)[1].strip()
+        assert b'id="pad"' in urllib.request.urlopen(url, timeout=10).read()
+        model = urllib.request.urlopen(url.replace("docs/index.html", "models/part3.onnx"), timeout=10)
+        assert model.read() == (ROOT / "models" / "part3.onnx").read_bytes()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
