@@ -42,7 +42,7 @@ def default_model_path() -> Path:
 
 @torch.no_grad()
 def predict_files(paths, model=None) -> list[Prediction]:
-    """One :class:`Prediction` per path, in order; unreadable images carry ``error`` instead of a digit."""
+    """One :class:`Prediction` per path, in order; unreadable images hold ``error`` instead of a digit."""
     if model is None:
         model, _ = load_model(default_model_path())
     out, ready = [], []
