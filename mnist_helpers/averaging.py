@@ -20,19 +20,14 @@ class ExponentialMovingAverage(AveragedModel):
 
     @torch.no_grad()
     def update_parameters(self, model: torch.nn.Module) -> None:
-        averaged = list(self.module.parameters()) + list(self.module.buffers())
-        current = [t.detach() for t in list(model.parameters()) + list(model.buffers())]
-        floats = [(a, c) for a, c in zip(averaged, current) if a.is_floating_point()]
-        others = [(a, c) for a, c in zip(averaged, current) if not a.is_floating_point()]
-        if self.updates == 0:
-            torch._foreach_copy_([a for a, _ in floats + others], [c for _, c in floats + others])
-        else:
-            n = self.updates
-            weight = 1.0 - min(self.decay, (1.0 + n) / (10.0 + n))
-            # torch's own EMA helper uses _foreach_lerp_ too
-            torch._foreach_lerp_([a for a, _ in floats], [c for _, c in floats], weight)
-            if others:  # integer buffers such as BatchNorm's num_batches_tracked: keep the latest
-                torch._foreach_copy_([a for a, _ in others], [c for _, c in others])
+        """Move every averaged weight and BatchNorm statistic a small step towards the model's."""
+        n = self.updates
+        weight = 1.0 - min(self.decay, (1.0 + n) / (10.0 + n))  # 1 at the first update: start from a copy
+        for average, current in zip(self.module.state_dict().values(), model.state_dict().values()):
+            if average.is_floating_point():
+                average.lerp_(current, weight)    # average += weight * (current - average)
+            else:
+                average.copy_(current)            # counters such as BatchNorm's num_batches_tracked
         self.updates += 1
         self.n_averaged.add_(1)  # on the device, without reading it back
 

@@ -15,6 +15,8 @@ def summarize(history) -> dict:
     h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     if not h.get("test_acc"):
         raise ValueError("the history is empty: train for at least one epoch")
+    import statistics
+
     seconds = h["epoch_seconds"]
     return {
         "final_test_acc": h["test_acc"][-1],
@@ -22,7 +24,7 @@ def summarize(history) -> dict:
         "best_epoch": int(max(range(len(h["test_acc"])), key=h["test_acc"].__getitem__)) + 1,
         "last5_min_test_acc": min(h["test_acc"][-5:]),
         "final_train_acc": h["train_acc"][-1],
-        "seconds_per_epoch": sum(seconds) / len(seconds),
+        "seconds_per_epoch": statistics.median(seconds),  # the median: one slow epoch (another process) does not move it
     }
 
 
@@ -71,7 +73,7 @@ def format_result(results: dict) -> str:
         f"last 5 test accuracies {', '.join(f'{a:.2f}' for a in h['test_acc'][-5:])} (worst {results['last5_min_test_acc']:.2f}%)",
         f"final train accuracy   {results['final_train_acc']:.2f}% (train - test gap {gap:+.2f} points)",
         f"seconds per epoch      {results['seconds_per_epoch']:.1f} s training + "
-        f"{sum(h['test_seconds']) / len(h['test_seconds']):.1f} s testing on {results['device']}",
+        f"{sorted(h['test_seconds'])[len(h['test_seconds']) // 2]:.1f} s testing (medians) on {results['device']}",
     ])
 
 
@@ -99,8 +101,9 @@ def committed_results(name: str) -> dict | None:
 
 def ablation_table(ablation: dict) -> str:
     """Rows of ``results/partN_ablation.json``: each recipe choice against the alternative it was measured
-    against, on the same seeds (same batches and draws), as mean final test accuracies and their paired difference."""
-    rows = [f"{'choice':<28} {'compared with':<28} {'seeds':>5} {'with':>8} {'without':>8} {'gain':>7}  measured on"]
+    against, on the same seeds (same batches and draws), as mean final test accuracies (%) and their paired
+    difference (recipe - alternative, in points: positive when the recipe's choice scored higher)."""
+    rows = [f"{'this recipe':<28} {'alternative':<28} {'seeds':>5} {'recipe':>8} {'altern.':>8} {'diff.':>7}  measured on"]
     for row in ablation["rows"]:
         seeds = sorted(set(row["with"]) & set(row["without"]), key=int)
         if not seeds:
@@ -110,3 +113,20 @@ def ablation_table(ablation: dict) -> str:
         rows.append(f"{row['choice']:<28} {row['compared_with']:<28} {len(seeds):>5} {with_:>7.3f}% {without:>7.3f}% "
                     f"{with_ - without:>+7.3f}  {row['measured_on']}")
     return "\n".join(rows)
+
+
+def comparison_table(runs: dict) -> str:
+    """Runs side by side, one column each (``{"Part-1": results, "Part-2": results}``): parameters, test accuracy
+    after the first epoch and at the end, final train accuracy, the train - test gap, and the median epoch time."""
+    import statistics
+
+    rows = [("parameters", lambda r: f"{r['params']:,}"),
+            ("test accuracy, epoch 1", lambda r: f"{r['history']['test_acc'][0]:.2f}%"),
+            ("final test accuracy", lambda r: f"{r['final_test_acc']:.2f}%"),
+            ("final train accuracy", lambda r: f"{r['final_train_acc']:.2f}%"),
+            ("train - test gap (points)", lambda r: f"{r['final_train_acc'] - r['final_test_acc']:+.2f}"),
+            ("median training s / epoch", lambda r: f"{statistics.median(r['history']['epoch_seconds']):.1f}")]
+    lines = [f"{'':<26}" + "".join(f"{label:>10}" for label in runs)]
+    for name, cell in rows:
+        lines.append(f"{name:<26}" + "".join(f"{cell(r):>10}" for r in runs.values()))
+    return "\n".join(lines)

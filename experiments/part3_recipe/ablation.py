@@ -43,7 +43,7 @@ def build(results: Path, pilots: dict) -> dict:
         with_, where = _pilot(pilots, "round 2", config)
         without, _ = _pilot(pilots, "round 2", alternative)
         rows.append({"choice": choice, "compared_with": compared_with, "with": with_, "without": without,
-                     "measured_on": f"{where} (peak {peak})"})
+                     "measured_on": f"the recipe search on {where.split(',')[0]} (peak {peak})"})
     return {"about": __doc__.splitlines()[0], "rows": rows}
 
 
