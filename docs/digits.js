@@ -10,8 +10,10 @@
 //
 // The page draws on a clean white canvas, where digits.py's paper_brightness finds the paper flat and
 // takes the median of the border; so that is all inkOnDark does here (the shadow and uneven-paper
-// step for photos is left out). Every step after it is the same: Otsu's threshold for the box,
-// thickening of thin strokes, scaling, restoring the contrast, centring by mass.
+// step for photos, and the levelled, grain-averaged map that digits.py finds a photo's box on, are
+// left out: on flat paper digits.py finds the box on the ink itself). Every step after it is the same:
+// Otsu's threshold for the box, which ignores isolated specks, thickening of thin strokes, scaling,
+// restoring the contrast, centring by mass.
 "use strict";
 
 (function (global) {
@@ -22,6 +24,8 @@
   const STROKE = 0.12;     // MNIST's strokes are about 2.4 pixels wide in its 20-pixel box
   const WORK_SIZE = 100;   // thin strokes are thickened on an image about this large
   const INK_PERCENTILE = 90; // after scaling down, this percentile of the ink is made 255
+
+  const NO_INK = "no ink found: the image is blank or the ink is too faint (a dark pen on white paper works best)";
 
   class DigitImageError extends Error {}
 
@@ -97,22 +101,33 @@
   // digits.py ink_threshold: Otsu's threshold, and at least a fifth of the peak.
   function inkThreshold(ink) {
     const top = peak(ink);
-    if (top < MIN_CONTRAST) throw new DigitImageError("no ink found: the image is blank or has too little contrast");
+    if (top < MIN_CONTRAST) throw new DigitImageError(NO_INK);
     return Math.max(otsuThreshold(ink), 0.2 * top);
   }
 
-  // [top, bottom, left, right], exclusive ends, of the pixels at or above inkThreshold.
+  // digits.py ink_box: [top, bottom, left, right], exclusive ends, of the ink pixels (at or above
+  // inkThreshold) that touch another ink pixel, so that an isolated speck does not stretch the box.
   function inkBox(ink) {
     const threshold = inkThreshold(ink);
+    const { width, height, data } = ink;
+    const isInk = (y, x) => y >= 0 && y < height && x >= 0 && x < width && data[y * width + x] >= threshold;
     let top = Infinity, bottom = -1, left = Infinity, right = -1;
-    for (let y = 0; y < ink.height; y++) {
-      for (let x = 0; x < ink.width; x++) {
-        if (ink.data[y * ink.width + x] >= threshold) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (!isInk(y, x)) continue;
+        let touches = false;
+        for (let dy = -1; dy <= 1 && !touches; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            if ((dy || dx) && isInk(y + dy, x + dx)) { touches = true; break; }
+          }
+        }
+        if (touches) {
           top = Math.min(top, y); bottom = Math.max(bottom, y + 1);
           left = Math.min(left, x); right = Math.max(right, x + 1);
         }
       }
     }
+    if (bottom < 0) throw new DigitImageError("no ink found: only isolated specks, no stroke");
     return [top, bottom, left, right];
   }
 

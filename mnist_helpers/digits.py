@@ -34,6 +34,8 @@ FLAT_PAPER = 16                  # paper varying less than this (of 255) is trea
 STROKE = 0.12                    # MNIST's strokes are about 2.4 pixels wide in its 20-pixel box
 WORK_SIZE = 100                  # thin strokes are thickened on an image about this large
 INK_PERCENTILE = 90              # after scaling down, this percentile of the ink is made 255
+LEVEL_GRID = 200                 # on a photo, what is left of shading is levelled on a grid this many cells long ...
+LEVEL_RADIUS = 6                 # ... with a box of this radius in cells (thin strokes stand out of it)
 
 
 pillow_heif.register_heif_opener()  # phones save photos as HEIC/HEIF; Pillow reads them through pillow-heif
@@ -117,8 +119,37 @@ def ink_on_dark(gray: np.ndarray) -> np.ndarray:
 
     Dark ink on light paper is inverted and light ink on black is not (see :func:`paper_brightness`).
     """
+    return ink_and_evidence(gray)[0]
+
+
+def _box_mean(image: np.ndarray, radius: int) -> np.ndarray:
+    """The mean over a (2 radius + 1)-square around each pixel, edges repeated (summed-area table)."""
+    k = 2 * radius + 1
+    table = np.cumsum(np.cumsum(np.pad(image, ((radius + 1, radius), (radius + 1, radius)), mode="edge"), 0), 1)
+    return (table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]) / (k * k)
+
+
+def ink_and_evidence(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ink (as :func:`ink_on_dark`) and the map on which its box is found.
+
+    On a photo (paper of uneven brightness), two things would stretch the box beyond the digit: what the
+    paper estimate leaves of a deep shadow's edge, a wide smooth rise, and the grain of the sensor or of
+    JPEG, single pixels. So the box is found on the ink levelled against its own local mean on a coarse
+    grid (:data:`LEVEL_GRID`, :data:`LEVEL_RADIUS`: a thin stroke stands out, a smooth rise does not) and
+    then averaged over 3x3 pixels (grain averages out, a stroke does not). On flat paper, such as a scan or a
+    drawing, the evidence is the ink itself.
+    """
     page = _ink_side_down(gray)
-    return np.clip(paper_brightness(page) - page, 0, None)
+    paper = paper_brightness(page)
+    ink = np.clip(paper - page, 0, None)
+    if np.isscalar(paper):
+        return ink, ink
+    h, w = ink.shape
+    step = max(1, max(h, w) // LEVEL_GRID)
+    coarse = Image.fromarray(ink.astype(np.float32), mode="F").resize((max(1, w // step), max(1, h // step)), Image.BOX)
+    local = _box_mean(np.asarray(coarse, dtype=np.float64), LEVEL_RADIUS)
+    local = np.asarray(Image.fromarray(local.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR), dtype=np.float64)
+    return ink, _mean_3x3(np.clip(ink - local, 0, None))
 
 
 def otsu_threshold(ink: np.ndarray) -> float:
@@ -136,13 +167,21 @@ def otsu_threshold(ink: np.ndarray) -> float:
 def ink_threshold(ink: np.ndarray) -> float:
     """What counts as ink for the box: Otsu's threshold, and at least a fifth of the peak."""
     if ink.max() < MIN_CONTRAST:
-        raise DigitImageError("no ink found: the image is blank or has too little contrast")
+        raise DigitImageError("no ink found: the image is blank or the ink is too faint "
+                              "(a dark pen on white paper works best)")
     return max(otsu_threshold(ink), 0.2 * float(ink.max()))
 
 
 def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right), exclusive ends, of the pixels at or above :func:`ink_threshold`."""
-    rows, cols = np.nonzero(ink >= ink_threshold(ink))
+    """(top, bottom, left, right), exclusive ends, of the ink pixels (at or above :func:`ink_threshold`) that touch
+    another one: a stroke always does, while a speck of noise or dust on its own does not stretch the box."""
+    mask = ink >= ink_threshold(ink)
+    padded = np.pad(mask, 1)
+    h, w = mask.shape
+    neighbours = sum(padded[r:r + h, c:c + w].astype(np.int8) for r in range(3) for c in range(3)) - mask
+    rows, cols = np.nonzero(mask & (neighbours > 0))
+    if rows.size == 0:
+        raise DigitImageError("no ink found: only isolated specks, no stroke")
     return rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
 
 
@@ -177,11 +216,13 @@ def thicken_thin_strokes(ink: np.ndarray, threshold: float) -> np.ndarray:
 
 def mnist_style(gray: np.ndarray) -> np.ndarray:
     """A 28x28 float image in [0, 1], light digit on black, centred by mass as in MNIST."""
-    ink = ink_on_dark(gray)
+    ink, evidence = ink_and_evidence(gray)
     threshold = ink_threshold(ink)
-    top, bottom, left, right = ink_box(ink)
-    ink = ink[top:bottom, left:right]
-    ink = np.where(ink >= 0.1 * ink.max(), ink, 0.0)  # clean background
+    top, bottom, left, right = ink_box(evidence)
+    keep = ink[top:bottom, left:right] >= 0.1 * ink[top:bottom, left:right].max()  # clean background
+    if evidence is not ink:  # a photo: grain inside the box goes too
+        keep &= evidence[top:bottom, left:right] >= 0.5 * ink_threshold(evidence)
+    ink = np.where(keep, ink[top:bottom, left:right], 0.0)
     ink = thicken_thin_strokes(ink, threshold) * (255.0 / ink.max())  # full contrast
     h, w = ink.shape
     scale = FIT / max(h, w)

@@ -37,7 +37,7 @@ PEN_DIGITS = {
 }
 
 
-def shaded_photo(strokes, size=(2000, 1500), pen=4, at=(450, 120), scale=4.4, seed=0):
+def shaded_photo(strokes, size=(2000, 1500), pen=4, at=(450, 120), scale=4.4, seed=0, ink_level=30, noise=3):
     """A photo-like page: a thin dark pen line on paper darkening to the right and down, with a shadow blob."""
     width, height = size
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
@@ -48,8 +48,8 @@ def shaded_photo(strokes, size=(2000, 1500), pen=4, at=(450, 120), scale=4.4, se
     for stroke in strokes:
         draw.line([(at[0] + scale * x, at[1] + scale * y) for x, y in stroke], fill=255, width=pen, joint="curve")
     cover = np.asarray(ink, dtype=np.float64) / 255
-    noise = np.random.default_rng(seed).normal(0, 3, paper.shape)
-    return np.clip(paper * (1 - cover) + 30 * cover + noise, 0, 255)
+    grain = np.random.default_rng(seed).normal(0, noise, paper.shape)
+    return np.clip(paper * (1 - cover) + ink_level * cover + grain, 0, 255)
 
 
 def centre_of_mass(image):
@@ -143,6 +143,30 @@ def test_a_thin_pen_line_on_shaded_paper_is_recognised(pen, tmp_path):
         Image.fromarray(shaded_photo(strokes, pen=pen).astype(np.uint8)).save(paths[-1], quality=90)
     predictions = predict_files(paths, load_model(MODEL)[0])
     assert [p.digit for p in predictions] == list(PEN_DIGITS)
+
+
+@pytest.mark.parametrize("digit", sorted(PEN_DIGITS))
+def test_a_grey_pen_on_a_grainy_photo_is_recognised(digit, tmp_path):
+    """A mid-grey 3-pixel line on a large, shaded and grainy photo: the grain alone reaches a fifth of the ink's
+    contrast, so only a threshold above the noise keeps the box on the digit."""
+    path = tmp_path / f"grey{digit}.jpg"
+    page = shaded_photo(PEN_DIGITS[digit], size=(3000, 2200), pen=3, at=(1300, 700), scale=3.0, ink_level=100, noise=4)
+    Image.fromarray(page.astype(np.uint8)).save(path, quality=80)
+    prediction, = predict_files([path], load_model(MODEL)[0])
+    assert prediction.digit == digit
+
+
+def test_an_isolated_speck_does_not_stretch_the_box():
+    page = np.full((300, 300), 240.0)
+    page[100:200, 150:153] = 20.0   # the stroke
+    page[10, 10] = 20.0             # a speck of dust far from it
+    assert tuple(int(v) for v in ink_box(ink_on_dark(page))) == (100, 200, 150, 153)
+
+
+def test_a_blank_grainy_photo_has_no_ink():
+    blank = 200 + np.random.default_rng(1).normal(0, 6, (1200, 1600))
+    with pytest.raises(DigitImageError, match="no ink"):
+        mnist_style(np.clip(blank, 0, 255))
 
 
 def test_shadows_stay_out_of_the_box():
