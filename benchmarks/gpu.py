@@ -30,8 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from mnist_helpers import (RandomRotateCrop, TensorLoader, ema_model, load_mnist_tensors, set_seed,
-                           warmup_cosine_floor)
+from benchmarks.step_breakdown import breakdown as step_breakdown
+from benchmarks.step_breakdown import part3_setup
+from mnist_helpers import TensorLoader, load_mnist_tensors, set_seed
 from mnist_helpers.results import device_description, save_results
 from mnist_helpers.training import train_epoch
 from tools.notebook_code import notebook_model
@@ -46,22 +47,17 @@ def synchronize(device: torch.device) -> None:
 
 def setup(part: str, device: torch.device, mode: str):
     """The notebook's loader, model, optimizer, scheduler, loss options and EMA for ``part``."""
-    set_seed(1)
-    images, labels = load_mnist_tensors("train")
     if part == "part1":
+        set_seed(1)
+        images, labels = load_mnist_tensors("train")
         loader = TensorLoader(images, labels, 128, shuffle=True, seed=1, device=device)
         model = notebook_model("part1").to(device)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
         scheduler, smoothing, ema = None, 0.0, None
-    else:
-        loader = TensorLoader(images, labels, 128, shuffle=True, seed=1, device=device,
-                              augment=RandomRotateCrop(degrees=15, crop_prob=0.1, crop_size=22))
-        model = notebook_model("part3").to(device, memory_format=torch.channels_last)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9, nesterov=True)
-        scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=3, floor_epoch=12)
-        smoothing = 0.1
-        ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.998), use_buffers=True)
-               if mode == "per-step reads" else ema_model(model, decay=0.998))
+    else:  # the Part-3 notebook's own constants (batch size, peak LR, EMA decay, ...), read from the notebook
+        loader, model, optimizer, scheduler, smoothing, ema = part3_setup(device)
+        if mode == "per-step reads":
+            ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema.decay), use_buffers=True)
     if mode.endswith("torch.compile"):
         model = torch.compile(model)
     return loader, model, optimizer, scheduler, smoothing, ema
@@ -112,28 +108,7 @@ def time_mode(part: str, mode: str, device: torch.device, warmup: int, epochs: i
 
 def breakdown(part: str, device: torch.device, steps: int) -> dict:
     """Milliseconds per step in each phase of a sync-free step, synchronising after each phase."""
-    loader, model, optimizer, scheduler, smoothing, ema = setup(part, device, "sync-free")
-    phases = {"batch and augmentation": 0.0, "forward and backward": 0.0, "optimizer and schedule": 0.0, "EMA": 0.0}
-    model.train()
-    batches = iter(loader)
-    for step in range(steps + 10):  # the first 10 steps warm up
-        marks = [time.perf_counter()]
-        x, y = next(batches)
-        synchronize(device); marks.append(time.perf_counter())
-        optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y, label_smoothing=smoothing).backward()
-        synchronize(device); marks.append(time.perf_counter())
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        synchronize(device); marks.append(time.perf_counter())
-        if ema is not None:
-            ema.update_parameters(model)
-        synchronize(device); marks.append(time.perf_counter())
-        if step >= 10:
-            for name, a, b in zip(phases, marks, marks[1:]):
-                phases[name] += (b - a) * 1000 / steps
-    return phases
+    return step_breakdown(device, steps, setup=lambda d: setup(part, d, "sync-free"))["ms_per_step"]
 
 
 def main() -> None:

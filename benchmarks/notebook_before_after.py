@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     steps = breakdown()
     print(format_breakdown(steps))
     if args.save:
-        save_results(f"benchmark_notebook_before_after", {
+        save_results("benchmark_notebook_before_after", {
             "part": args.part, "base": base, "current": current, "device": device_description(torch.device("cpu")),
             "torch_version": torch.__version__, "repeats": args.repeats, "runs": runs,
             "seconds_before": before, "seconds_after": after, "speedup": before / after, "step_breakdown": steps})

@@ -9,7 +9,7 @@ from tools.run_notebooks import notebook_paths
 from mnist_helpers.paths import repo_root
 from tools.readme import readme_problems
 from mnist_helpers.results import epochs_held, load_results, summarize
-from mnist_helpers.targets import PART3_MARGIN_GOAL, TARGETS
+from mnist_helpers.targets import TARGETS
 
 RESULTS = repo_root() / "results"
 
