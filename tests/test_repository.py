@@ -80,8 +80,6 @@ def test_seed_sweep_covers_seeds_0_to_11_and_its_summary_matches_its_runs():
         assert run["device"] and run["torch_version"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 is open: on the CPU, seed 8 holds 99.39% at its worst of the last 5 "
-                                       "epochs, so Part-3's target is not met on every seed; remove this mark when it passes")
 def test_every_seed_of_the_part3_sweep_holds_the_target():
     sweep = _part3_sweep()
     assert all(TARGETS["part3"].problems(s["params"], s["test_acc"]) == [] for s in sweep["per_seed"].values())
@@ -149,6 +147,16 @@ def test_targets_say_what_is_missed():
     assert TARGETS["part1"].problems(9000, [10.0] * 14 + [98.8]) == []
     with pytest.raises(AssertionError, match="do not all reach"):
         part3.check(7954, [99.3] * 15)
+
+
+def test_benchmarks_read_the_part3_recipe_from_its_notebook():
+    from tools.notebook_code import notebook_constants
+
+    batch, peak, decay, smoothing, warmup, floor = notebook_constants(
+        "part3", "BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS", "FLOOR_EPOCH")
+    assert isinstance(batch, int) and 0 < smoothing < 1 and 0 < decay < 1 and 0 <= warmup < floor <= 15 and peak > 0
+    with pytest.raises(ValueError, match="expected one line"):
+        notebook_constants("part3", "NO_SUCH_CONSTANT")
 
 
 def test_notebook_models_come_from_the_notebooks():

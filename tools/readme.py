@@ -150,6 +150,25 @@ def before_after_line(folder: Path) -> str:
             f"(`python -m benchmarks.cpu_before_after --base {b['base']} --repeats {b['repeats']} --save`).")
 
 
+def notebook_before_after_table(folder: Path) -> str:
+    b = load_results("benchmark_notebook_before_after", folder)
+    rows = [f"| revision | training + testing over {b['runs']['current'][0]['epochs']} epochs (s), each run | median (s) |",
+            "|---|---|---:|"]
+    for name, runs in b["runs"].items():
+        label = f"{b['current']} (now)" if name == "current" else name
+        seconds = sorted(r["seconds"] for r in runs)
+        rows.append(f"| {label} | {', '.join(f'{x:.1f}' for x in seconds)} | {sorted(seconds)[len(seconds) // 2]:.1f} |")
+    steps = b["step_breakdown"]
+    total = sum(steps["ms_per_step"].values())
+    rows += ["", f"**{b['part']} notebook, before / now: {b['speedup']:.2f}×** ({b['device']}, torch {b['torch_version']}; "
+                 f"`python -m benchmarks.notebook_before_after --base {b['base']} --repeats {b['repeats']} --save`).", "",
+             f"Where a training step of the current notebook goes (batch {steps['batch_size']}, "
+             f"{steps['steps_per_epoch']} steps per epoch):", "", "| phase | ms per step | share |", "|---|---:|---:|"]
+    for name, ms in steps["ms_per_step"].items():
+        rows.append(f"| {name} | {ms:.2f} | {100 * ms / total:.0f}% |")
+    return "\n".join(rows)
+
+
 def gpu_benchmark_table(folder: Path) -> str:
     if not (folder / "benchmark_gpu.json").is_file():
         return ("No GPU figures are committed yet. On any CUDA machine, `python -m benchmarks.gpu --save` writes "
@@ -197,6 +216,8 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["cpu-before-after"] = before_after_line(folder)
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
+    if has("benchmark_notebook_before_after"):
+        blocks["notebook-before-after"] = notebook_before_after_table(folder)
     for name in PARTS:
         if has(name):
             blocks[f"{name}-result"] = part_result(name, folder)
