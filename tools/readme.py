@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -156,8 +157,8 @@ def notebook_before_after_table(folder: Path) -> str:
             "|---|---|---:|"]
     for name, runs in b["runs"].items():
         label = f"{b['current']} (now)" if name == "current" else name
-        seconds = sorted(r["seconds"] for r in runs)
-        rows.append(f"| {label} | {', '.join(f'{x:.1f}' for x in seconds)} | {sorted(seconds)[len(seconds) // 2]:.1f} |")
+        seconds = [r["seconds"] for r in runs]
+        rows.append(f"| {label} | {', '.join(f'{x:.1f}' for x in seconds)} | {statistics.median(seconds):.1f} |")
     steps = b["step_breakdown"]
     total = sum(steps["ms_per_step"].values())
     rows += ["", f"**{b['part']} notebook, before / now: {b['speedup']:.2f}×** ({b['device']}, torch {b['torch_version']}; "
