@@ -99,8 +99,8 @@ def parts_table(folder: Path) -> str:
             sweep = load_results(f"{name}_seeds", folder)["per_seed"]
             held = sum(run["last5_min_test_acc"] >= target.accuracy for run in sweep.values())
             worst = min(sweep, key=lambda seed: sweep[seed]["last5_min_test_acc"])
-            seeds = (f"**{held} of {len(sweep)}** ({seed_range([int(x) for x in sweep])})" +
-                     ("" if held == len(sweep) else f"; worst: seed {worst}, {sweep[worst]['last5_min_test_acc']:.2f}%"))
+            seeds = (f"**{held} of {len(sweep)}** ({seed_range([int(x) for x in sweep])}); "
+                     f"worst: seed {worst}, {sweep[worst]['last5_min_test_acc']:.2f}%")
         elif target.seeds:
             seeds = "not swept yet"
         else:
