@@ -2,8 +2,9 @@
 
     python -m mnist_helpers.web [--port 8000] [--no-browser]
 
-The repository root is served on 127.0.0.1, so the page finds the model at ``models/part3.onnx``
-exactly as it finds it next to itself on GitHub Pages. The page needs onnxruntime-web's files in
+The repository root is served on 127.0.0.1, and ``/models/`` is served from the models folder
+(``models/``, or ``$MNIST_MODELS_DIR``, or ``--models DIR``), so the page finds your model at
+``models/part3.onnx`` as it finds it next to itself on GitHub Pages. The page needs onnxruntime-web's files in
 ``docs/ort/`` (``npm ci && bash scripts/build_web.sh``) and an up-to-date ONNX export of the model
 (``python -m mnist_helpers.export``); without them this command says which to run and stops.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+import posixpath
 import sys
+import urllib.parse
 import threading
 import webbrowser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -40,16 +43,15 @@ def site_root() -> Path:
     return root
 
 
-def check_page(root: Path) -> None:
-    """Raise :class:`PageError` if the ort runtime files or an up-to-date ``part3.onnx`` are missing."""
+def check_page(root: Path, models: Path | None = None) -> None:
+    """Raise :class:`PageError` if the ort runtime files or an up-to-date ``part3.onnx`` in ``models``
+    (default: :func:`~mnist_helpers.paths.models_dir`) are missing."""
     missing = [name for name in ORT_FILES if not (root / "docs" / "ort" / name).is_file()]
     if missing:
         raise PageError(f"docs/ort/ lacks {', '.join(missing)} (onnxruntime-web): run '{BUILD_COMMAND}' "
                         "in the repository root (needs Node.js and npm)")
-    models = models_dir()
+    models = Path(models) if models is not None else models_dir()
     onnx, pt2 = models / "part3.onnx", models / "part3.pt2"
-    if models.resolve() != (root / "models").resolve():
-        raise PageError(f"the page loads models/part3.onnx from the repository, but MNIST_MODELS_DIR points to {models}")
     if not onnx.is_file():
         raise PageError(f"{onnx} is missing: run '{EXPORT_COMMAND}' (after the Part-3 notebook saved {pt2.name})")
     if pt2.is_file() and pt2.stat().st_mtime > onnx.stat().st_mtime + STALE_AFTER_S:
@@ -57,18 +59,43 @@ def check_page(root: Path) -> None:
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
-    """Files under the served folder, without a log line per request; .mjs and .wasm with their JS/wasm types."""
+    """Files under the served folder, and ``/models/NAME`` from the models folder, without a log line per
+    request; .mjs and .wasm with their JS/wasm types."""
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
                       ".js": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
+
+    def __init__(self, *args, models: Path, **kwargs):
+        self.models = Path(models)
+        super().__init__(*args, **kwargs)
+
+    def _model_file(self, path: str) -> str | None:
+        """For ``/models/NAME``: NAME if it names one file directly in the models folder, else ''; None otherwise."""
+        clean = posixpath.normpath(urllib.parse.unquote(urllib.parse.urlsplit(path).path))
+        if not (clean + "/").startswith("/models/"):
+            return None
+        name = clean[len("/models/"):]
+        return name if name and "/" not in name and name not in (".", "..") else ""
+
+    def send_head(self):
+        if self._model_file(self.path) == "":  # sub-folders, the folder itself, ..: not served
+            self.send_error(404, "File not found")
+            return None
+        return super().send_head()
+
+    def translate_path(self, path: str) -> str:
+        name = self._model_file(path)
+        return str(self.models / name) if name else super().translate_path(path)
 
     def log_message(self, format, *args):  # noqa: A002 - the name http.server uses
         pass
 
 
-def make_server(root: Path, port: int = 0) -> ThreadingHTTPServer:
-    """A server for ``root`` on 127.0.0.1 (``port`` 0 picks a free one); call ``serve_forever`` to run it."""
-    handler = functools.partial(QuietHandler, directory=str(root))
+def make_server(root: Path, port: int = 0, models: Path | None = None) -> ThreadingHTTPServer:
+    """A server for ``root`` (and ``/models/`` from ``models``) on 127.0.0.1 (``port`` 0 picks a free one);
+    call ``serve_forever`` to run it."""
+    handler = functools.partial(QuietHandler, directory=str(root),
+                                models=Path(models) if models is not None else models_dir())
     return ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
@@ -77,11 +104,11 @@ def page_url(server: ThreadingHTTPServer) -> str:
     return f"http://{host}:{port}/{PAGE}"
 
 
-def start_in_thread(port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+def start_in_thread(port: int = 0, models: Path | None = None) -> tuple[ThreadingHTTPServer, str]:
     """Check the page, start its server in a daemon thread; returns the server (``shutdown()`` it) and the URL."""
     root = site_root()
-    check_page(root)
-    server = make_server(root, port)
+    check_page(root, models)
+    server = make_server(root, port, models)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, page_url(server)
 
@@ -90,11 +117,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_helpers.web", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0 = any free port; default 8000)")
     parser.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
+    parser.add_argument("--models", type=Path, default=None,
+                        help="the folder holding part3.onnx (default: models/, or $MNIST_MODELS_DIR)")
     args = parser.parse_args(argv)
     try:
         root = site_root()
-        check_page(root)
-        server = make_server(root, args.port)
+        check_page(root, args.models)
+        server = make_server(root, args.port, args.models)
     except PageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -59,7 +59,7 @@ def served_page():
     except ImportError:
         _missing("the playwright package is missing: pip install -r requirements.txt")
     try:
-        server, url = web.start_in_thread(port=0)
+        server, url = web.start_in_thread(port=0, models=ROOT / "models")  # the committed model
     except web.PageError as err:
         _missing(str(err))
     requests, failed = [], []
@@ -254,6 +254,27 @@ def test_missing_ort_files_name_the_command_that_makes_them(tmp_path):
         web.check_page(tmp_path)
 
 
+def test_models_are_served_from_the_models_folder_and_nothing_else_from_it(tmp_path):
+    import urllib.error
+    import urllib.request
+
+    models = tmp_path / "elsewhere"
+    (models / "sub").mkdir(parents=True)
+    (models / "part3.onnx").write_bytes(b"my model")
+    (models / "sub" / "secret.txt").write_bytes(b"no")
+    server = web.make_server(ROOT, 0, models)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert urllib.request.urlopen(f"{base}/models/part3.onnx", timeout=10).read() == b"my model"
+        for bad in ("/models/sub/secret.txt", "/models/", "/models/../../etc/passwd", "/models/%2e%2e/%2e%2e/etc/passwd"):
+            with pytest.raises(urllib.error.HTTPError):
+                urllib.request.urlopen(base + bad, timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_missing_or_stale_onnx_file_asks_for_the_export(tmp_path, monkeypatch):
     (tmp_path / "docs" / "ort").mkdir(parents=True)
     for name in web.ORT_FILES:
@@ -280,10 +301,11 @@ def test_the_command_prints_the_url_and_serves_the_page_and_the_model():
     import urllib.request
 
     try:
-        web.check_page(ROOT)
+        web.check_page(ROOT, ROOT / "models")
     except web.PageError as err:
         _missing(str(err))
-    server = subprocess.Popen([sys.executable, "-m", "mnist_helpers.web", "--no-browser", "--port", "0"],
+    server = subprocess.Popen([sys.executable, "-m", "mnist_helpers.web", "--no-browser", "--port", "0",
+                               "--models", str(ROOT / "models")],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = server.stdout.readline()
