@@ -10,7 +10,8 @@ class ExponentialMovingAverage(AveragedModel):
 
     Built by :func:`ema_model`. Its update counts steps on the host, where
     ``AveragedModel.update_parameters`` tests its ``n_averaged`` tensor with ``if``
-    and so waits for the GPU on every step; the arithmetic is the same.
+    and so waits for the GPU on every step. Unlike torch's helper, the first update
+    is not a plain copy: it moves 90% of the way, as the ramp below says.
     """
 
     def __init__(self, model: torch.nn.Module, decay: float):
@@ -22,7 +23,7 @@ class ExponentialMovingAverage(AveragedModel):
     def update_parameters(self, model: torch.nn.Module) -> None:
         """Move every averaged weight and BatchNorm statistic a small step towards the model's."""
         n = self.updates
-        weight = 1.0 - min(self.decay, (1.0 + n) / (10.0 + n))  # 1 at the first update: start from a copy
+        weight = 1.0 - min(self.decay, (1.0 + n) / (10.0 + n))  # 0.9 at the first update, then smaller
         for average, current in zip(self.module.state_dict().values(), model.state_dict().values()):
             if average.is_floating_point():
                 average.lerp_(current, weight)    # average += weight * (current - average)

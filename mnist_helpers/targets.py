@@ -47,8 +47,9 @@ class Target:
         if problems:
             raise AssertionError("; ".join(problems))
         worst = min(list(test_acc)[-self.last_epochs:])
-        line = (f"this run holds the target: {params:,} parameters, final {test_acc[-1]:.2f}%, "
-                f"worst of the last {self.last_epochs} epochs {worst:.2f}%")
+        line = f"this run holds the target: {params:,} parameters, final {test_acc[-1]:.2f}%"
+        if self.last_epochs > 1:
+            line += f", worst of the last {self.last_epochs} epochs {worst:.2f}%"
         if self.seeds:
             line += f"; the target asks this of every one of {seed_range(self.seeds)}: see the sweep"
         return line

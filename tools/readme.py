@@ -104,7 +104,7 @@ def parts_table(folder: Path) -> str:
         elif target.seeds:
             seeds = "not swept yet"
         else:
-            seeds = f"seed {r['seed']} only: {'holds' if not target.problems(r['params'], r['history']['test_acc']) else 'MISSES'}"
+            seeds = f"{'holds' if not target.problems(r['params'], r['history']['test_acc']) else 'MISSES'} on seed {r['seed']} (not swept)"
         budget = f"{'≤' if target.params_inclusive else '<'} {target.max_params:,} params"
         held_in = "the final epoch" if target.last_epochs == 1 else f"each of the last {target.last_epochs}"
         rows.append(f"| [{title}]({_notebook_link(name)}) | {ADDS[name]} | {r['params']:,} | {r['final_test_acc']:.2f}% "
@@ -139,16 +139,6 @@ def frontier_table(folder: Path) -> str:
     first = f["points"][0]
     rows += ["", f"{first['device']}, torch {first['torch_version']}."]
     return "\n".join(rows)
-
-
-def before_after_line(folder: Path) -> str:
-    b = load_results("benchmark_cpu_before_after", folder)
-    runs = lambda name: ", ".join(f"{x:.2f}" for x in b["runs"][name])
-    return (f"The notebook's CPU epoch ({b['config']}) before this loop ({b['base']}) and after it ({b['current']}), "
-            f"alternating in fresh processes, {b['repeats']} runs each: median **{b['seconds_before']:.2f} s** before "
-            f"({runs(b['base'])}) and **{b['seconds_after']:.2f} s** after ({runs('current')}), after / before "
-            f"**{b['after_over_before']:.3f}**; {b['device']}, torch {b['torch_version']} "
-            f"(`python -m benchmarks.cpu_before_after --base {b['base']} --repeats {b['repeats']} --save`).")
 
 
 def notebook_before_after_table(folder: Path) -> str:
@@ -213,8 +203,6 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
     if has("part4_frontier"):
         blocks["frontier"] = frontier_table(folder)
-    if has("benchmark_cpu_before_after"):
-        blocks["cpu-before-after"] = before_after_line(folder)
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     if has("benchmark_notebook_before_after"):
