@@ -1,4 +1,17 @@
-"""Shared helpers for the MNIST tiny-CNN notebook series."""
+"""Shared helpers for the MNIST tiny-CNN notebook series.
+
+What the notebooks teach with:
+    training        the train/test loop (Part-1 writes it out; ``fit`` adds schedules, averaged weights, timing)
+    tensor_loader   batches from in-memory MNIST, shuffled and augmented on the fly
+    augment         rotation and centre crop of a whole batch at once
+    layers          ``block``: convolution, BatchNorm, ReLU (and dropout)
+    schedules       warm-up, cosine, floor
+    averaging       the exponential moving average of the weights
+    plots           curves, sample grids, confusion matrix, the frontier
+    targets         each part's target, in one place
+Around them: data (verified MNIST; its sources in provenance/), transforms, stats, model_utils, results,
+reproducibility, allocator, paths; and, for using the trained model, export, digits, predict and web.
+"""
 from .allocator import keep_freed_memory
 from .augment import RandomRotateCrop
 from .averaging import ema_model
