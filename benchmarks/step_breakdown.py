@@ -6,11 +6,15 @@ steps, marking the clock after each phase: batch and augmentation, forward and b
 and schedule, EMA. On a GPU it synchronises after each phase, which itself slows the step, so read
 the figures as shares there.
 
-    python -m benchmarks.step_breakdown [--steps 200] [--device cpu]
+    python -m benchmarks.step_breakdown [--steps 200] [--device cpu] [--batch-size 128 512 ...]
+
+``--batch-size`` times other batch sizes with the same recipe (the learning rate is left as it is: this
+measures time, not accuracy); the epoch figures then show whether a larger batch is a lever here.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 
@@ -24,10 +28,12 @@ from tools.notebook_code import notebook_constants, notebook_model
 PHASES = ("batch and augmentation", "forward and backward", "optimizer and schedule", "EMA")
 
 
-def part3_setup(device: torch.device):
-    """The Part-3 notebook's loader, model, optimizer, scheduler, label smoothing and EMA, on ``device``."""
-    batch_size, peak_lr, decay, smoothing, warmup, floor = notebook_constants(
+def part3_setup(device: torch.device, batch_size: int | None = None):
+    """The Part-3 notebook's loader, model, optimizer, scheduler, label smoothing and EMA, on ``device``
+    (at ``batch_size`` instead of the notebook's, if given)."""
+    notebook_batch, peak_lr, decay, smoothing, warmup, floor = notebook_constants(
         "part3", "BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS", "FLOOR_EPOCH")
+    batch_size = batch_size or notebook_batch
     set_seed(1)
     if device.type == "cpu":
         keep_freed_memory()
@@ -93,10 +99,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.step_breakdown", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[None],
+                        help="batch sizes to time (default: the notebook's)")
     args = parser.parse_args(argv)
-    if args.steps < 1:
-        parser.error("--steps must be at least 1")
-    print(format_breakdown(breakdown(args.device, args.steps)))
+    if args.steps < 1 or any(b is not None and b < 1 for b in args.batch_size):
+        parser.error("--steps and --batch-size must be at least 1")
+    for batch_size in args.batch_size:
+        setup = functools.partial(part3_setup, batch_size=batch_size)
+        print(format_breakdown(breakdown(args.device, args.steps, setup=setup)), flush=True)
     return 0
 
 
