@@ -15,7 +15,6 @@ Run it on a quiet machine: any other process on the same cores changes both side
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ import torch
 
 from mnist_helpers.paths import default_data_root, repo_root
 from mnist_helpers.results import device_description, load_results, save_results
+from tools.run_notebooks import execute_notebook
 
 
 def _git(root: Path, *args: str) -> str:
@@ -35,21 +35,15 @@ def _git(root: Path, *args: str) -> str:
 
 
 def run_notebook(checkout: Path, part: str, scratch: Path) -> dict:
-    """Execute ``checkout``'s notebook of ``part`` in a fresh process with ``checkout`` first on the path;
+    """Execute ``checkout``'s notebook of ``part`` in a fresh kernel with ``checkout`` first on the path;
     returns the seconds it recorded for training and testing, and its final test accuracy."""
     notebook, = sorted((checkout / "notebooks").glob(f"{part}_*.ipynb"))
     copy = scratch / notebook.name
     shutil.copy(notebook, copy)
-    env = {**os.environ, "PYTHONPATH": str(checkout), "MNIST_DATA_DIR": str(default_data_root()),
-           "MNIST_RESULTS_DIR": str(scratch / "results"), "MNIST_IMAGES_DIR": str(scratch / "images"),
-           "MNIST_MODELS_DIR": str(scratch / "models"), "TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}
-    code = ("import sys, nbformat; from nbclient import NotebookClient; "
-            "nb = nbformat.read(sys.argv[1], as_version=4); "
-            "NotebookClient(nb, timeout=3600, kernel_name='python3', "
-            "resources={'metadata': {'path': sys.argv[2]}}).execute()")
+    env = {"PYTHONPATH": checkout, "MNIST_DATA_DIR": default_data_root(), "MNIST_RESULTS_DIR": scratch / "results",
+           "MNIST_IMAGES_DIR": scratch / "images", "MNIST_MODELS_DIR": scratch / "models", "TQDM_DISABLE": 1}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(copy), str(checkout / "notebooks")], env=env, check=True,
-                   capture_output=True, text=True)
+    execute_notebook(copy, env=env)
     wall = time.perf_counter() - start
     h = load_results(part, scratch / "results")["history"]
     return {"train_seconds": sum(h["epoch_seconds"]), "test_seconds": sum(h["test_seconds"]),

@@ -86,10 +86,11 @@ def _ink_side_down(gray: np.ndarray) -> np.ndarray:
     return gray if dark_ink else 255.0 - gray
 
 
-def _mean_3x3(image: np.ndarray) -> np.ndarray:
-    padded = np.pad(image, 1, mode="edge")
-    h, w = image.shape
-    return sum(padded[r:r + h, c:c + w] for r in range(3) for c in range(3)) / 9.0
+def _box_mean(image: np.ndarray, radius: int) -> np.ndarray:
+    """The mean over a (2 radius + 1)-square around each pixel, edges repeated (summed-area table)."""
+    k = 2 * radius + 1
+    table = np.cumsum(np.cumsum(np.pad(image, ((radius + 1, radius), (radius + 1, radius)), mode="edge"), 0), 1)
+    return (table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]) / (k * k)
 
 
 def paper_brightness(page: np.ndarray) -> np.ndarray | float:
@@ -107,7 +108,7 @@ def paper_brightness(page: np.ndarray) -> np.ndarray | float:
     grid = (max(1, round(w / step)), max(1, round(h / step)))
     coarse = Image.fromarray(page.astype(np.float32), mode="F").resize(grid, Image.BOX)
     closed = coarse.filter(ImageFilter.MaxFilter(PAPER_FILTER)).filter(ImageFilter.MinFilter(PAPER_FILTER))
-    smooth = _mean_3x3(np.asarray(closed, dtype=np.float64))
+    smooth = _box_mean(np.asarray(closed, dtype=np.float64), 1)
     paper = np.asarray(Image.fromarray(smooth.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR), dtype=np.float64)
     if paper.max() - paper.min() < FLAT_PAPER:
         return flat
@@ -120,13 +121,6 @@ def ink_on_dark(gray: np.ndarray) -> np.ndarray:
     Dark ink on light paper is inverted and light ink on black is not (see :func:`paper_brightness`).
     """
     return ink_and_evidence(gray)[0]
-
-
-def _box_mean(image: np.ndarray, radius: int) -> np.ndarray:
-    """The mean over a (2 radius + 1)-square around each pixel, edges repeated (summed-area table)."""
-    k = 2 * radius + 1
-    table = np.cumsum(np.cumsum(np.pad(image, ((radius + 1, radius), (radius + 1, radius)), mode="edge"), 0), 1)
-    return (table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]) / (k * k)
 
 
 def ink_and_evidence(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +143,7 @@ def ink_and_evidence(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coarse = Image.fromarray(ink.astype(np.float32), mode="F").resize((max(1, w // step), max(1, h // step)), Image.BOX)
     local = _box_mean(np.asarray(coarse, dtype=np.float64), LEVEL_RADIUS)
     local = np.asarray(Image.fromarray(local.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR), dtype=np.float64)
-    return ink, _mean_3x3(np.clip(ink - local, 0, None))
+    return ink, _box_mean(np.clip(ink - local, 0, None), 1)
 
 
 def otsu_threshold(ink: np.ndarray) -> float:
@@ -172,10 +166,11 @@ def ink_threshold(ink: np.ndarray) -> float:
     return max(otsu_threshold(ink), 0.2 * float(ink.max()))
 
 
-def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right), exclusive ends, of the ink pixels (at or above :func:`ink_threshold`) that touch
-    another one: a stroke always does, while a speck of noise or dust on its own does not stretch the box."""
-    mask = ink >= ink_threshold(ink)
+def ink_box(ink: np.ndarray, threshold: float | None = None) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), exclusive ends, of the ink pixels (at or above ``threshold``, by default
+    :func:`ink_threshold`) that touch another one: a stroke always does, while a speck of noise or dust on
+    its own does not stretch the box."""
+    mask = ink >= (ink_threshold(ink) if threshold is None else threshold)
     padded = np.pad(mask, 1)
     h, w = mask.shape
     neighbours = sum(padded[r:r + h, c:c + w].astype(np.int8) for r in range(3) for c in range(3)) - mask
@@ -218,10 +213,11 @@ def mnist_style(gray: np.ndarray) -> np.ndarray:
     """A 28x28 float image in [0, 1], light digit on black, centred by mass as in MNIST."""
     ink, evidence = ink_and_evidence(gray)
     threshold = ink_threshold(ink)
-    top, bottom, left, right = ink_box(evidence)
+    box_threshold = threshold if evidence is ink else ink_threshold(evidence)
+    top, bottom, left, right = ink_box(evidence, box_threshold)
     keep = ink[top:bottom, left:right] >= 0.1 * ink[top:bottom, left:right].max()  # clean background
     if evidence is not ink:  # a photo: grain inside the box goes too
-        keep &= evidence[top:bottom, left:right] >= 0.5 * ink_threshold(evidence)
+        keep &= evidence[top:bottom, left:right] >= 0.5 * box_threshold
     ink = np.where(keep, ink[top:bottom, left:right], 0.0)
     ink = thicken_thin_strokes(ink, threshold) * (255.0 / ink.max())  # full contrast
     h, w = ink.shape

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import platform
+import statistics
 from pathlib import Path
 
 import torch
 
-from .paths import results_dir
+from .paths import repo_root, results_dir
 
 
 def summarize(history) -> dict:
@@ -15,8 +16,6 @@ def summarize(history) -> dict:
     h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     if not h.get("test_acc"):
         raise ValueError("the history is empty: train for at least one epoch")
-    import statistics
-
     seconds = h["epoch_seconds"]
     return {
         "final_test_acc": h["test_acc"][-1],
@@ -73,7 +72,7 @@ def format_result(results: dict) -> str:
         f"last 5 test accuracies {', '.join(f'{a:.2f}' for a in h['test_acc'][-5:])} (worst {results['last5_min_test_acc']:.2f}%)",
         f"final train accuracy   {results['final_train_acc']:.2f}% (train - test gap {gap:+.2f} points)",
         f"seconds per epoch      {results['seconds_per_epoch']:.1f} s training + "
-        f"{sorted(h['test_seconds'])[len(h['test_seconds']) // 2]:.1f} s testing (medians) on {results['device']}",
+        f"{statistics.median(h['test_seconds']):.1f} s testing (medians) on {results['device']}",
     ])
 
 
@@ -90,8 +89,6 @@ def epochs_held(test_acc, threshold: float) -> int:
 def committed_results(name: str) -> dict | None:
     """``results/<name>.json`` as committed in the repository (whatever ``$MNIST_RESULTS_DIR`` says), or None
     when this is not a checkout that holds it. For the notebooks' read-only tables: sweeps, ablations."""
-    from .paths import repo_root
-
     root = repo_root()
     path = root / "results" / f"{name}.json" if root is not None else None
     if path is None or not path.is_file():
@@ -118,8 +115,6 @@ def ablation_table(ablation: dict) -> str:
 def comparison_table(runs: dict) -> str:
     """Runs side by side, one column each (``{"Part-1": results, "Part-2": results}``): parameters, test accuracy
     after the first epoch and at the end, final train accuracy, the train - test gap, and the median epoch time."""
-    import statistics
-
     rows = [("parameters", lambda r: f"{r['params']:,}"),
             ("test accuracy, epoch 1", lambda r: f"{r['history']['test_acc'][0]:.2f}%"),
             ("final test accuracy", lambda r: f"{r['final_test_acc']:.2f}%"),

@@ -54,15 +54,20 @@ class Target:
             line += f"; the target asks this of every one of {seed_range(self.seeds)}: see the sweep"
         return line
 
+    def sweep_holds(self, sweep: dict) -> tuple[int, int, str, float]:
+        """For a sweep (``results/partN_seeds.json``): how many of its seeds hold the target, how many seeds
+        it has, and the worst seed with the worst of its last epochs."""
+        runs = sweep["per_seed"]
+        held = sum(run["last5_min_test_acc"] >= self.accuracy for run in runs.values())
+        worst_seed = min(runs, key=lambda seed: runs[seed]["last5_min_test_acc"])
+        return held, len(runs), worst_seed, runs[worst_seed]["last5_min_test_acc"]
+
     def sweep_verdict(self, sweep: dict) -> str:
         """How a committed sweep (``results/partN_seeds.json``) stands against this target, in one line."""
-        runs = sweep["per_seed"]
-        held = [seed for seed, run in runs.items() if run["last5_min_test_acc"] >= self.accuracy]
-        worst_seed = min(runs, key=lambda seed: runs[seed]["last5_min_test_acc"])
-        worst = runs[worst_seed]["last5_min_test_acc"]
-        missing = [s for s in self.seeds if str(s) not in runs]
-        met = len(held) == len(runs) and not missing
-        text = (f"{len(held)} of {len(runs)} seeds hold >= {self.accuracy}% in each of their last {self.last_epochs} "
+        held, total, worst_seed, worst = self.sweep_holds(sweep)
+        missing = [s for s in self.seeds if str(s) not in sweep["per_seed"]]
+        met = held == total and not missing
+        text = (f"{held} of {total} seeds hold >= {self.accuracy}% in each of their last {self.last_epochs} "
                 f"epochs; worst: seed {worst_seed} at {worst:.2f}%; mean final {sweep['final_test_acc_mean']:.2f}%")
         if missing:
             text += f"; seeds {', '.join(map(str, missing))} not run"

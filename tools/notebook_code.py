@@ -30,11 +30,15 @@ def notebook_path(part: str) -> Path:
     return found[0]
 
 
+def code_cells(part: str) -> list[str]:
+    """The sources of the code cells of ``part``'s committed notebook, in order."""
+    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
 def model_source(part: str) -> str:
     """The source of the code cells of ``part``'s notebook that define ``Net`` or ``block``."""
-    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    found = [s for s in sources if _DEFINES.search(s)]
+    found = [s for s in code_cells(part) if _DEFINES.search(s)]
     if not any(re.search(r"^class Net\b", s, re.M) for s in found):
         raise ValueError(f"{notebook_path(part).name} has no code cell defining `class Net`")
     return "\n\n".join(found)
@@ -53,8 +57,7 @@ def notebook_functions(part: str, *names: str, **namespace) -> tuple:
     The cell that defines them is run in a fresh namespace holding ``torch``, ``nn``, ``F`` and
     ``namespace`` (for the globals the cell reads, such as ``device``).
     """
-    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    sources = code_cells(part)
     scope = {"torch": torch, "nn": nn, "F": F, **namespace}
     for name in names:
         found = [s for s in sources if re.search(rf"^def {re.escape(name)}\(", s, re.M)]
@@ -70,8 +73,7 @@ def notebook_constants(part: str, *names: str) -> tuple:
     so benchmarks run the notebook's recipe rather than a copy of it."""
     import ast
 
-    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
-    source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    source = "\n".join(code_cells(part))
     values = []
     for name in names:
         found = re.findall(rf"^{re.escape(name)} = (.+?)(?:\s+#.*)?$", source, re.M)

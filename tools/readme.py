@@ -96,11 +96,9 @@ def parts_table(folder: Path) -> str:
             continue
         r, target = load_results(name, folder), TARGETS[name]
         if target.seeds and (folder / f"{name}_seeds.json").is_file():
-            sweep = load_results(f"{name}_seeds", folder)["per_seed"]
-            held = sum(run["last5_min_test_acc"] >= target.accuracy for run in sweep.values())
-            worst = min(sweep, key=lambda seed: sweep[seed]["last5_min_test_acc"])
-            seeds = (f"**{held} of {len(sweep)}** ({seed_range([int(x) for x in sweep])}); "
-                     f"worst: seed {worst}, {sweep[worst]['last5_min_test_acc']:.2f}%")
+            sweep = load_results(f"{name}_seeds", folder)
+            held, total, worst_seed, worst = target.sweep_holds(sweep)
+            seeds = (f"**{held} of {total}** ({seed_range(sweep['seeds'])}); worst: seed {worst_seed}, {worst:.2f}%")
         elif target.seeds:
             seeds = "not swept yet"
         else:

@@ -16,7 +16,15 @@ configs=${PILOT_CONFIGS:-"base b64 lr3 lr4 shift1 ls0 ema999 wd5e-4 floor13 bili
 seeds100="100 101 102 103 104 105 106 107 108 109 110 111"
 timeout "$limit" "$python" -m experiments.part3_recipe.pilots --configs base --seeds 0 1 2 3 4 5 6 7 8 9 10 11 \
   --out "$out/pilots_seeds0-11.json" > "$out/pilots_base_log.txt" 2>&1 &
+base=$!
+search=0
 timeout "$limit" "$python" -m experiments.part3_recipe.pilots --configs $configs --workers "${PILOT_WORKERS:-6}" \
-  --seeds $seeds100 --out "$out/pilots.json" > "$out/pilots_log.txt" 2>&1 || true
-wait || true
-grep -h "params: final" "$out"/pilots_*log.txt
+  --seeds $seeds100 --out "$out/pilots.json" > "$out/pilots_log.txt" 2>&1 || search=$?
+baseline=0
+wait "$base" || baseline=$?
+grep -h "params: final" "$out"/pilots_*log.txt || true  # nothing finished: the logs say why
+# 124 is the time limit (the finished configs are kept); anything else is a failure: see the logs
+echo "exit status: search $search, seeds 0-11 baseline $baseline (124 = stopped at the $limit s limit)"
+for status in "$search" "$baseline"; do
+  [ "$status" -eq 0 ] || [ "$status" -eq 124 ] || exit "$status"
+done
