@@ -1,0 +1,32 @@
+"""The screen's variants are the notebook's model with only the stated change."""
+import pytest
+import torch
+
+from experiments.fast_recipe.screen import BASE, CONFIGS, build_model
+from mnist_helpers import count_parameters
+from tools.notebook_code import notebook_model
+
+
+def test_the_pool_stem_is_the_notebooks_model():
+    torch.manual_seed(0)
+    a = build_model("pool")
+    torch.manual_seed(0)
+    b = notebook_model("part3")
+    x = torch.randn(4, 1, 28, 28)
+    a.eval(), b.eval()
+    torch.testing.assert_close(a(x), b(x))
+
+
+@pytest.mark.parametrize("stem, extra", [("stride2", 288 - 200), ("stride2_5x5", 0)])
+def test_stride2_stems_skip_the_24x24_map(stem, extra):
+    model = build_model(stem).eval()
+    assert count_parameters(model) == count_parameters(notebook_model("part3")) + extra
+    assert model.pool1(model.conv1(torch.zeros(2, 1, 28, 28))).shape == (2, 8, 12, 12)
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_configs_only_name_known_settings():
+    for name, changes in CONFIGS.items():
+        assert set(changes) <= set(BASE), name
+    with pytest.raises(ValueError, match="unknown stem"):
+        build_model("patchify")
