@@ -133,7 +133,7 @@ def predict_labels(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
 
 def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 15, *,
         step_scheduler_per_batch: bool | None = None, label_smoothing: float = 0.0, ema=None,
-        verbose: bool = True) -> History:
+        before_epoch=None, verbose: bool = True) -> History:
     """Train for ``epochs`` and evaluate after each; returns a :class:`History`.
 
     ``scheduler`` is stepped once per batch for ``OneCycleLR``/``CyclicLR`` (or
@@ -142,9 +142,13 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
     With ``ema`` (a ``torch.optim.swa_utils.AveragedModel`` of ``model``), the
     averaged weights are updated every step and are what the test metrics measure;
     the train metrics are always those of ``model`` on the training batches.
+    ``before_epoch(epoch)``, if given, is called before each epoch is trained (epochs
+    count from 1), for example to change the training loader's augmentation.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if before_epoch is not None and not callable(before_epoch):
+        raise TypeError(f"before_epoch must be a function of the epoch number, got {type(before_epoch).__name__}")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
     if step_scheduler_per_batch is None:
@@ -152,6 +156,8 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
             scheduler, (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR))
     history = History()
     for epoch in range(1, epochs + 1):
+        if before_epoch is not None:
+            before_epoch(epoch)
         lr = optimizer.param_groups[0]["lr"]
         start = time.perf_counter()
         train_loss, train_acc = train_epoch(model, train_data, optimizer, scheduler,

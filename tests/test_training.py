@@ -45,6 +45,29 @@ def test_same_seed_gives_identical_history_on_cpu(train_split, test_split):
     assert strip(a) != strip(c)
 
 
+def test_before_epoch_runs_before_each_epoch_is_trained(test_split):
+    from mnist_helpers.augment import RandomRotateCrop
+
+    set_seed(0)
+    model = small_cnn()
+    loader = TensorLoader(test_split.data[:256], test_split.targets[:256], 128, shuffle=True,
+                          augment=RandomRotateCrop(degrees=15, crop_prob=0.1))
+    calm = RandomRotateCrop(degrees=5, crop_prob=0.0)
+    seen = []
+
+    def calm_down(epoch):
+        seen.append((epoch, loader.augment.degrees))
+        if epoch > 2:
+            loader.augment = calm
+
+    fit(model, loader, loader, torch.optim.SGD(model.parameters(), lr=0.01), epochs=3, before_epoch=calm_down,
+        verbose=False)
+    assert seen == [(1, 15), (2, 15), (3, 15)] and loader.augment is calm
+    with pytest.raises(TypeError, match="before_epoch must be a function"):
+        fit(model, loader, loader, torch.optim.SGD(model.parameters(), lr=0.01), epochs=1, before_epoch=3,
+            verbose=False)
+
+
 def test_nan_loss_stops_training():
     class Broken(nn.Module):
         def __init__(self):
