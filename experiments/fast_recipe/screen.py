@@ -173,11 +173,15 @@ def main(argv=None) -> int:
 
 
 def _change(cfg: dict) -> str:
-    labels = {"batch_size": "batch {}", "peak_lr": "peak {}", "ema_decay": "EMA {}", "stem": "{} stem"}
+    stems = {"stride2": "6×6 stride-2 stem", "stride2_5x5": "5×5 stride-2 stem"}
+    labels = {"batch_size": "batch {}", "peak_lr": "peak {}", "ema_decay": "EMA {}"}
     parts = [labels[k].format(v) for k, v in cfg.items() if k in labels and v != BASE[k]]
+    if cfg["stem"] != BASE["stem"]:
+        parts.append(stems[cfg["stem"]])
     if cfg["calm_epochs"]:
-        parts.append(f"last {cfg['calm_epochs']} epochs ±{cfg['calm_degrees']:g}°, no crop")
-    return ", ".join(parts) or "the notebook's recipe"
+        parts.append(f"last {cfg['calm_epochs']} epochs " +
+                     (f"±{cfg['calm_degrees']:g}°, no crop" if cfg["calm_degrees"] else "not augmented"))
+    return ", ".join(parts) or "the notebook's recipe before its gentle last epochs"
 
 
 def screen_table(saved: dict, baseline: str = "now") -> str:
