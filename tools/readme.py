@@ -29,8 +29,9 @@ PARTS = {
 ADDS = {
     "part1": "the data, the loop, the plots; a light model with no BatchNorm",
     "part2": "BatchNorm, 5% dropout, global average pooling instead of the big last kernel",
-    "part3": "rotation ±15° and a 22×22 centre crop (p = 0.1), a warm-up/cosine LR schedule, averaged weights",
-    "part4": "Part-3's layout at several widths, with its earlier peak LR of 0.2: parameters against accuracy",
+    "part3": "rotation ±15° and a 22×22 centre crop (p = 0.1), gentler for the last 5 epochs; a warm-up/cosine LR "
+             "schedule, averaged weights",
+    "part4": "Part-3's layout and recipe at several widths: parameters against accuracy; trains width 0.85",
 }
 
 
@@ -217,10 +218,19 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
     from experiments.part3_recipe.tables import design_tradeoff_table, paired_sweep_table, pilot_table
 
     blocks = {}
-    if (folder / "part3_seeds.json").is_file() and (folder / "part3_lr02_seeds.json").is_file():
+    has = lambda name: (folder / f"{name}.json").is_file()
+    if has("part3_no_gentle_seeds") and has("part3_lr02_seeds"):
         blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
-            load_results("part3_lr02_seeds", folder), load_results("part3_seeds", folder),
-            "peak LR 0.2", "Part-3 now") + "\n```"
+            load_results("part3_lr02_seeds", folder), load_results("part3_no_gentle_seeds", folder),
+            "peak LR 0.2", "peak LR 0.8") + "\n```"
+    if has("part3_no_gentle_seeds") and has("part3_seeds"):
+        blocks["part3-gentle-seeds"] = "```\n" + paired_sweep_table(
+            load_results("part3_no_gentle_seeds", folder), load_results("part3_seeds", folder),
+            "full augmentation", "Part-3 now") + "\n```"
+    screen_file = folder.parent / "experiments" / "fast_recipe" / "screen.json"
+    if screen_file.is_file():
+        from experiments.fast_recipe.screen import screen_table
+        blocks["speed-screen"] = screen_table(load_results("screen", screen_file.parent))
     pilots_file = folder.parent / "experiments" / "part3_recipe" / "pilots.json"
     if pilots_file.is_file():
         pilots = load_results("pilots", pilots_file.parent)

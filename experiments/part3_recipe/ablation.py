@@ -4,7 +4,8 @@
 
 Each row pairs two configs trained on the same seeds with the same batches and augmentation draws, so
 the difference of their final test accuracies is paired seed by seed. The rows come from the 12-seed
-notebook sweeps in ``results/`` and from the pilot rounds in ``pilots.json`` beside this file; the
+notebook sweeps in ``results/``, from the speed screen (``experiments/fast_recipe/screen.json``, 4 seeds)
+and from the pilot rounds in ``pilots.json`` beside this file; the
 Part-3 notebook prints the table (``mnist_helpers.results.ablation_table``). Augmentation on/off and
 the EMA on/off were not part of these runs, so they have no row.
 """
@@ -29,12 +30,23 @@ def _pilot(pilots: dict, round_name: str, config: str) -> tuple[dict, str]:
     return _finals(round_["configs"][config]["per_seed"]), f"{round_['device']}, pilots {round_name}"
 
 
-def build(results: Path, pilots: dict) -> dict:
-    now, before = load_results("part3_seeds", results), load_results("part3_lr02_seeds", results)
+def build(results: Path, pilots: dict, screen: dict) -> dict:
+    now = load_results("part3_seeds", results)
+    no_gentle, before = load_results("part3_no_gentle_seeds", results), load_results("part3_lr02_seeds", results)
     devices = sorted({run["device"] for run in now["per_seed"].values()})
-    rows = [{"choice": "peak learning rate 0.8", "compared_with": "peak 0.2",
-             "with": _finals(now["per_seed"]), "without": _finals(before["per_seed"]),
-             "measured_on": f"{', '.join(devices)}, the notebook itself (tools.sweep)"}]
+    sweep = f"{', '.join(devices)}, the notebook itself (tools.sweep)"
+    rows = [{"choice": "gentle last 5 epochs", "compared_with": "full augmentation to the end",
+             "with": _finals(now["per_seed"]), "without": _finals(no_gentle["per_seed"]), "measured_on": sweep},
+            {"choice": "peak learning rate 0.8", "compared_with": "peak 0.2",
+             "with": _finals(no_gentle["per_seed"]), "without": _finals(before["per_seed"]),
+             "measured_on": f"{sweep}, both without the gentle epochs"}]
+    for choice, compared_with, config, alternative in [
+            ("batch 128", "batch 512, EMA 0.992", "now", "b512"),
+            ("5x5 conv + max-pool stem", "6x6 stride-2 conv stem", "b512", "b512_s2")]:
+        rows.append({"choice": choice, "compared_with": compared_with,
+                     "with": _finals(screen[config]["per_seed"]), "without": _finals(screen[alternative]["per_seed"]),
+                     "measured_on": f"{screen[config]['device']}, the speed screen"
+                                    f"{' at batch 512' if config == 'b512' else ''}, without the gentle epochs"})
     for choice, compared_with, config, alternative, peak in [
             ("label smoothing 0.1", "no label smoothing", "base", "ls0", "0.2"),
             ("EMA decay 0.998", "EMA decay 0.999", "lr3", "lr3_ema999", "0.3"),
@@ -53,7 +65,8 @@ def main() -> int:
         print("error: run this from a repository checkout (pip install -e .)", file=sys.stderr)
         return 1
     pilots = json.loads((HERE / "pilots.json").read_text(encoding="utf-8"))
-    path = save_results("part3_ablation", build(root / "results", pilots), root / "results")
+    screen = json.loads((HERE.parent / "fast_recipe" / "screen.json").read_text(encoding="utf-8"))
+    path = save_results("part3_ablation", build(root / "results", pilots, screen), root / "results")
     print(f"wrote {path.relative_to(root)}")
     return 0
 
