@@ -159,6 +159,25 @@ def test_benchmarks_read_the_part3_recipe_from_its_notebook():
         notebook_constants("part3", "NO_SUCH_CONSTANT")
 
 
+def test_part4_trains_with_part3s_recipe():
+    """Part-4 copies Part-3's recipe so that only the model changes along its frontier: the copies must agree."""
+    from tools.notebook_code import notebook_constants
+
+    names = ("BATCH_SIZE", "EPOCHS", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY", "LABEL_SMOOTHING",
+             "GENTLE_EPOCHS", "GENTLE_DEGREES")
+    assert notebook_constants("part4", *names) == notebook_constants("part3", *names)
+
+
+def test_part4s_sweep_trains_the_committed_runs_model_and_holds():
+    from tools.notebook_code import notebook_model
+    from mnist_helpers import count_parameters
+
+    sweep = load_results("part4_seeds", RESULTS)
+    default = notebook_model("part4", width=load_results("part4", RESULTS)["width"])
+    assert {run["params"] for run in sweep["per_seed"].values()} == {count_parameters(default)}
+    assert TARGETS["part4"].sweep_holds(sweep)[:2] == (5, 5)
+
+
 def test_notebook_models_come_from_the_notebooks():
     from tools.notebook_code import model_source, notebook_model
     from mnist_helpers import count_parameters
