@@ -202,6 +202,10 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
     if has("part4_frontier"):
         blocks["frontier"] = frontier_table(folder)
+    separable_file = folder.parent / "experiments" / "part4_family" / "separable.json"
+    if separable_file.is_file():
+        from experiments.part4_family.separable import separable_table
+        blocks["part4-separable"] = separable_table(load_results("separable", separable_file.parent))
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     if has("benchmark_notebook_before_after"):

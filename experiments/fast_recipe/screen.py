@@ -77,7 +77,8 @@ def build_model(stem: str) -> nn.Module:
     return model
 
 
-def run(cfg: dict, seed: int) -> dict:
+def run(cfg: dict, seed: int, make_model=None) -> dict:
+    """One run of ``cfg`` on ``seed``: the model of ``make_model()`` if given, else of ``cfg["stem"]``."""
     set_seed(seed)
     images, labels = load_mnist_tensors("train")
     test_images, test_labels = load_mnist_tensors("test")
@@ -85,7 +86,7 @@ def run(cfg: dict, seed: int) -> dict:
     train = TensorLoader(images, labels, cfg["batch_size"], shuffle=True, seed=seed, augment=augment)
     test = TensorLoader(test_images, test_labels, 1000)
     set_seed(seed)
-    model = build_model(cfg["stem"]).to(memory_format=torch.channels_last)
+    model = (make_model() if make_model else build_model(cfg["stem"])).to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg["peak_lr"], momentum=0.9, nesterov=True)
     scheduler = warmup_cosine_floor(optimizer, len(train), warmup_epochs=cfg["warmup_epochs"],
                                     floor_epoch=cfg["floor_epoch"])
