@@ -185,3 +185,21 @@ def test_notebook_models_come_from_the_notebooks():
     for part in ("part1", "part2", "part3"):
         assert "class Net" in model_source(part)
         assert count_parameters(notebook_model(part)) == load_results(part, RESULTS)["params"]
+
+
+def test_nbval_cells_wait_longer_for_their_outputs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", repo_root() / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+
+    class Cell:
+        output_timeout = 5
+
+    class Other:
+        pass
+
+    cell, other = Cell(), Other()
+    conftest.pytest_collection_modifyitems([cell, other])
+    assert cell.output_timeout == conftest.NBVAL_OUTPUT_TIMEOUT_SECONDS > 5 and not hasattr(other, "output_timeout")
