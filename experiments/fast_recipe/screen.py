@@ -7,7 +7,6 @@ label smoothing), with a config's changes applied:
 - ``batch_size``, ``peak_lr``, ``ema_decay``: the training recipe;
 - ``stem="stride2"``: the first 5x5 convolution and its 2x2 max-pool replaced by one 6x6 convolution
   with stride 2 (28 -> 12 directly; 288 weights instead of 200), which skips the 24x24 map;
-  ``stem="stride2_5x5"``: the same with a 5x5 kernel (200 weights, as now);
 - ``calm_epochs``: the last ``calm_epochs`` epochs train with ``calm_degrees`` of rotation and no crop.
 
 Runs are paired: every config of one call trains the same seeds, with the same shuffles and draws.
@@ -50,57 +49,54 @@ CONFIGS = {
     "b512_lr12": dict(batch_size=512, peak_lr=1.2, ema_decay=0.992),
     "b512_lr05": dict(batch_size=512, peak_lr=0.5, ema_decay=0.992),
     # the stride-2 stem
-    "s2": dict(stem="stride2"),
     "b256_s2": dict(batch_size=256, ema_decay=0.996, stem="stride2"),
     "b512_s2": dict(batch_size=512, ema_decay=0.992, stem="stride2"),
-    "b512_s2_lr12": dict(batch_size=512, peak_lr=1.2, ema_decay=0.992, stem="stride2"),
     # calmer augmentation over the last epochs
     "calm3": dict(calm_epochs=3, calm_degrees=5.0),
     "calm3_none": dict(calm_epochs=3, calm_degrees=0.0),
     "calm5": dict(calm_epochs=5, calm_degrees=5.0),
     "b512_calm3": dict(batch_size=512, ema_decay=0.992, calm_epochs=3, calm_degrees=5.0),
-    "b256_s2_calm3": dict(batch_size=256, ema_decay=0.996, stem="stride2", calm_epochs=3, calm_degrees=5.0),
-    "b512_s2_calm3": dict(batch_size=512, ema_decay=0.992, stem="stride2", calm_epochs=3, calm_degrees=5.0),
-    # the 5x5 stride-2 stem (the parameter count of now)
-    "b256_s25": dict(batch_size=256, ema_decay=0.996, stem="stride2_5x5"),
-    "b512_s25": dict(batch_size=512, ema_decay=0.992, stem="stride2_5x5"),
 }
 
 
 def build_model(stem: str) -> nn.Module:
     model = notebook_model("part3")
-    if stem in ("stride2", "stride2_5x5"):
-        model.conv1 = nn.Conv2d(1, model.conv1.out_channels, 6 if stem == "stride2" else 5, stride=2, bias=False)
+    if stem == "stride2":
+        model.conv1 = nn.Conv2d(1, model.conv1.out_channels, 6, stride=2, bias=False)
         model.pool1 = nn.Identity()
     elif stem != "pool":
-        raise ValueError(f"unknown stem {stem!r}: 'pool', 'stride2' or 'stride2_5x5'")
+        raise ValueError(f"unknown stem {stem!r}: 'pool' or 'stride2'")
     return model
 
 
-def run(cfg: dict, seed: int, make_model=None) -> dict:
-    """One run of ``cfg`` on ``seed``: the model of ``make_model()`` if given, else of ``cfg["stem"]``."""
+def _setup(cfg: dict, seed: int, images, labels, make_model=None):
+    """The notebook's loader, model, optimizer, schedule and EMA for ``cfg``: the model of ``make_model()`` if
+    given, else of ``cfg["stem"]``; seeded as the notebook seeds them."""
     set_seed(seed)
-    images, labels = load_mnist_tensors("train")
-    test_images, test_labels = load_mnist_tensors("test")
     augment = RandomRotateCrop(degrees=15, crop_prob=0.1, crop_size=22, interpolation="nearest")
     train = TensorLoader(images, labels, cfg["batch_size"], shuffle=True, seed=seed, augment=augment)
-    test = TensorLoader(test_images, test_labels, 1000)
     set_seed(seed)
     model = (make_model() if make_model else build_model(cfg["stem"])).to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg["peak_lr"], momentum=0.9, nesterov=True)
     scheduler = warmup_cosine_floor(optimizer, len(train), warmup_epochs=cfg["warmup_epochs"],
                                     floor_epoch=cfg["floor_epoch"])
-    ema = ema_model(model, decay=cfg["ema_decay"])
-    common = dict(step_scheduler_per_batch=True, label_smoothing=cfg["label_smoothing"], ema=ema, verbose=False)
+    return train, model, optimizer, scheduler, ema_model(model, decay=cfg["ema_decay"])
+
+
+def run(cfg: dict, seed: int, make_model=None) -> dict:
+    """One run of ``cfg`` on ``seed`` (see ``_setup`` for the model)."""
+    images, labels = load_mnist_tensors("train")
+    test = TensorLoader(*load_mnist_tensors("test"), 1000)
+    train, model, optimizer, scheduler, ema = _setup(cfg, seed, images, labels, make_model)
+    calm = RandomRotateCrop(degrees=cfg["calm_degrees"], crop_prob=0.0, crop_size=22, interpolation="nearest")
+    strong = train.augment
+
+    def calm_at_the_end(epoch):  # as the notebook's gentler_at_the_end
+        train.augment = calm if epoch > cfg["epochs"] - cfg["calm_epochs"] else strong
+
     start = time.perf_counter()
-    first = cfg["epochs"] - cfg["calm_epochs"]
-    history = fit(model, train, test, optimizer, scheduler, epochs=first, **common)
-    if cfg["calm_epochs"]:
-        train.augment = RandomRotateCrop(degrees=cfg["calm_degrees"], crop_prob=0.0, crop_size=22,
-                                         interpolation="nearest")
-        calm = fit(model, train, test, optimizer, scheduler, epochs=cfg["calm_epochs"], **common)
-        for key, values in calm.to_dict().items():
-            getattr(history, key).extend(values)
+    history = fit(model, train, test, optimizer, scheduler, epochs=cfg["epochs"], step_scheduler_per_batch=True,
+                  label_smoothing=cfg["label_smoothing"], ema=ema, before_epoch=calm_at_the_end, verbose=False)
     seconds = time.perf_counter() - start
     acc = [round(a, 2) for a in history.test_acc]
     return {"test_acc": acc, "final_test_acc": acc[-1], "last5_min_test_acc": min(acc[-5:]),
@@ -117,14 +113,7 @@ def time_epochs(names: list[str], repeats: int = 3, epochs: int = 2) -> dict:
     for _ in range(repeats):
         for name in names:
             cfg = {**BASE, **CONFIGS[name]}
-            set_seed(0)
-            train = TensorLoader(images, labels, cfg["batch_size"], shuffle=True, seed=0,
-                                 augment=RandomRotateCrop(degrees=15, crop_prob=0.1, crop_size=22))
-            model = build_model(cfg["stem"]).to(memory_format=torch.channels_last)
-            optimizer = torch.optim.SGD(model.parameters(), lr=cfg["peak_lr"], momentum=0.9, nesterov=True)
-            scheduler = warmup_cosine_floor(optimizer, len(train), warmup_epochs=cfg["warmup_epochs"],
-                                            floor_epoch=cfg["floor_epoch"])
-            ema = ema_model(model, decay=cfg["ema_decay"])
+            train, model, optimizer, scheduler, ema = _setup(cfg, 0, images, labels)
             for epoch in range(epochs):
                 start = time.perf_counter()
                 train_epoch(model, train, optimizer, scheduler, step_scheduler_per_batch=True,
@@ -174,11 +163,10 @@ def main(argv=None) -> int:
 
 
 def _change(cfg: dict) -> str:
-    stems = {"stride2": "6×6 stride-2 stem", "stride2_5x5": "5×5 stride-2 stem"}
     labels = {"batch_size": "batch {}", "peak_lr": "peak {}", "ema_decay": "EMA {}"}
     parts = [labels[k].format(v) for k, v in cfg.items() if k in labels and v != BASE[k]]
     if cfg["stem"] != BASE["stem"]:
-        parts.append(stems[cfg["stem"]])
+        parts.append("6×6 stride-2 stem")
     if cfg["calm_epochs"]:
         parts.append(f"last {cfg['calm_epochs']} epochs " +
                      (f"±{cfg['calm_degrees']:g}°, no crop" if cfg["calm_degrees"] else "not augmented"))
