@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from experiments.fast_recipe.screen import BASE, CONFIGS, build_model
+from experiments.fast_recipe.screen import BASE, CONFIGS, build_model, pool_later
 from mnist_helpers import count_parameters
 from tools.notebook_code import notebook_model
 
@@ -26,6 +26,15 @@ def test_the_stride2_stem_skips_the_24x24_map():
 
 def test_configs_only_name_known_settings():
     for name, changes in CONFIGS.items():
-        assert set(changes) <= set(BASE), name
+        assert set(changes) <= set(BASE) | {"late_pool"}, name
     with pytest.raises(ValueError, match="unknown stem"):
         build_model("patchify")
+
+
+def test_the_late_pool_keeps_the_parameters_and_runs_block4_on_the_8x8_map():
+    model = pool_later(notebook_model("part3")).eval()
+    assert count_parameters(model) == count_parameters(notebook_model("part3"))
+    seen = []
+    model.block4[0].register_forward_hook(lambda module, inputs, output: seen.append(output.shape[-1]))
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert seen == [8]
