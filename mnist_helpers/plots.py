@@ -184,30 +184,39 @@ def own_digit_predictions(predictions, truths=None, cols: int = 5, save: str | N
     return fig
 
 
-def frontier(points, parts=None, target: float = 99.4, save: str | None = None):
-    """Parameters against accuracy: each frontier point's mean final accuracy (± std over its seeds) and its
-    worst last-5-epoch minimum, the ``target`` line, and ``parts`` ({label: (params, final accuracy)}) as points."""
-    points = sorted(points, key=lambda p: p["params"])
-    if not points:
+def frontier(families, parts=None, target: float = 99.4, save: str | None = None):
+    """Parameters against accuracy, for one family of models (a list of frontier points) or several
+    ({label: points}): each point's mean final accuracy (± std over its seeds) as a solid line and its worst
+    last-5-epoch minimum as a dashed one, in one colour per family; the ``target`` line; and ``parts``
+    ({label: (params, final accuracy)}) as stars. A point is labelled by its ``label``, else ``w=<width>``."""
+    if not isinstance(families, dict):
+        families = {"": families}
+    families = {name: sorted(points, key=lambda p: p["params"]) for name, points in families.items()}
+    if not any(families.values()):
         raise ValueError("no frontier points to plot")
-    params = [p["params"] for p in points]
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.errorbar(params, [p["final_test_acc_mean"] for p in points], yerr=[p["final_test_acc_std"] for p in points],
-                marker="o", capsize=3, label="mean final accuracy (± std over seeds)")
-    ax.plot(params, [p["worst_last5_min_test_acc"] for p in points], marker="v", linestyle="--",
-            label="worst of the last 5 epochs (over seeds)")
-    for p in points:
-        ax.annotate(f"w={p['width']:g}", (p["params"], p["worst_last5_min_test_acc"]), textcoords="offset points",
-                    xytext=(0, -14), ha="center", fontsize=7)
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for (name, points), colour in zip(families.items(), ("tab:blue", "tab:orange", "tab:green", "tab:purple")):
+        if not points:
+            continue
+        params = [p["params"] for p in points]
+        prefix = f"{name}: " if name else ""
+        ax.errorbar(params, [p["final_test_acc_mean"] for p in points], yerr=[p["final_test_acc_std"] for p in points],
+                    marker="o", capsize=3, color=colour, label=f"{prefix}mean final accuracy (± std over seeds)")
+        ax.plot(params, [p["worst_last5_min_test_acc"] for p in points], marker="v", linestyle="--", color=colour,
+                label=f"{prefix}worst of the last 5 epochs")
+        for p in points:
+            ax.annotate(p.get("label") or f"w={p['width']:g}", (p["params"], p["worst_last5_min_test_acc"]),
+                        textcoords="offset points", xytext=(0, -14), ha="center", fontsize=7, color=colour)
     for label, (n, acc) in (parts or {}).items():
-        ax.scatter([n], [acc], marker="*", s=120, zorder=3)
+        ax.scatter([n], [acc], marker="*", s=120, zorder=3, color="black")
         ax.annotate(label, (n, acc), textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.axhline(target, color="tab:red", linewidth=1, label=f"{target}% target")
     ax.set_xlabel("parameters")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("how small can it get? Part-4's family at several widths")
+    ax.set_title("how small can it get? " + (", ".join(n for n in families if n) or "Part-4's family") +
+                 ", with Parts 1-3")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     save_figure(fig, save)
     return fig

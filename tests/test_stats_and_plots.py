@@ -77,8 +77,14 @@ def test_frontier_plot_and_own_digit_gallery(tmp_path, monkeypatch):
                "worst_last5_min_test_acc": 98.9 + w / 2} for w in (0.5, 1.0, 0.7)]
     plots.frontier(points, {"Part-3": (7954, 99.44)}, save="frontier.png")
     assert (tmp_path / "frontier.png").is_file()
+    other = [{**p, "label": f"c={p['width']}"} for p in points[:2]]
+    fig = plots.frontier({"width": points, "separable": other}, save="families.png")
+    assert (tmp_path / "families.png").is_file()
+    assert len(fig.axes[0].get_legend().get_texts()) == 5  # two lines per family and the target
     with pytest.raises(ValueError, match="no frontier points"):
         plots.frontier([])
+    with pytest.raises(ValueError, match="no frontier points"):
+        plots.frontier({"width": [], "separable": []})
     Image.new("L", (40, 30), 255).save(tmp_path / "d.png")
     shown = [Prediction(file=str(tmp_path / "d.png"), digit=3, probability=0.9, image=np.zeros((28, 28))),
              Prediction(file="missing.png", error="no such file")]

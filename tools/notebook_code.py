@@ -18,7 +18,7 @@ from torch import nn
 from mnist_helpers import layers
 from mnist_helpers.paths import repo_root
 
-_DEFINES = re.compile(r"^(class Net\b|def block\b)", re.M)
+_DEFINES = re.compile(r"^(class \w+\(nn\.Module\)|def \w*block\()", re.M)
 
 
 def notebook_path(part: str) -> Path:
@@ -36,19 +36,20 @@ def code_cells(part: str) -> list[str]:
     return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
 
-def model_source(part: str) -> str:
-    """The source of the code cells of ``part``'s notebook that define ``Net`` or ``block``."""
+def model_source(part: str, name: str = "Net") -> str:
+    """The source of the code cells of ``part``'s notebook that define a model class (``class ...(nn.Module)``)
+    or a block function (``def ...block(``); one of them must define ``name``."""
     found = [s for s in code_cells(part) if _DEFINES.search(s)]
-    if not any(re.search(r"^class Net\b", s, re.M) for s in found):
-        raise ValueError(f"{notebook_path(part).name} has no code cell defining `class Net`")
+    if not any(re.search(rf"^class {re.escape(name)}\b", s, re.M) for s in found):
+        raise ValueError(f"{notebook_path(part).name} has no code cell defining `class {name}`")
     return "\n\n".join(found)
 
 
-def notebook_model(part: str, **kwargs) -> nn.Module:
-    """A fresh ``Net(**kwargs)`` as defined in ``part``'s notebook."""
+def notebook_model(part: str, name: str = "Net", **kwargs) -> nn.Module:
+    """A fresh ``name(**kwargs)`` (``Net`` by default) as defined in ``part``'s notebook."""
     namespace = {"torch": torch, "nn": nn, "F": F, "block": layers.block}
-    exec(compile(model_source(part), f"<{notebook_path(part).name}>", "exec"), namespace)
-    return namespace["Net"](**kwargs)
+    exec(compile(model_source(part, name), f"<{notebook_path(part).name}>", "exec"), namespace)
+    return namespace[name](**kwargs)
 
 
 def notebook_functions(part: str, *names: str, **namespace) -> tuple:
