@@ -31,7 +31,8 @@ ADDS = {
     "part2": "BatchNorm, 5% dropout, global average pooling instead of the big last kernel",
     "part3": "rotation ±15° and a 22×22 centre crop (p = 0.1), gentler for the last 5 epochs; a warm-up/cosine LR "
              "schedule, averaged weights",
-    "part4": "Part-3's layout and recipe at several widths: parameters against accuracy; trains width 0.85",
+    "part4": "Part-3's layout and recipe at several widths, and a second family with depthwise-separable "
+             "convolutions: parameters against accuracy; trains width 0.85",
 }
 
 
@@ -202,10 +203,9 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
     if has("part4_frontier"):
         blocks["frontier"] = frontier_table(folder)
-    separable_file = folder.parent / "experiments" / "part4_family" / "separable.json"
-    if separable_file.is_file():
+    if has("part4_separable"):
         from experiments.part4_family.separable import separable_table
-        blocks["part4-separable"] = separable_table(load_results("separable", separable_file.parent))
+        blocks["part4-separable"] = separable_table(load_results("part4_separable", folder)["points"])
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     if has("benchmark_notebook_before_after"):

@@ -1,14 +1,17 @@
-"""A second family for Part-4's frontier: Part-3's layout with depthwise-separable 3x3 convolutions.
+"""A second family for Part-4's frontier: the Part-4 notebook's ``SeparableNet``, at several sizes.
 
-The first 3x3 block stays an ordinary convolution; the other three are a depthwise 3x3 convolution
-(one filter per channel) followed by a pointwise 1x1 convolution, then BatchNorm and ReLU. A 3x3
-convolution between ``c`` channels costs ``9·c²`` weights; the separable one ``9·c + c²``, so the
-same budget buys wider layers. Every run uses Part-3's current recipe, read from its notebook
-(the gentle last epochs included), through ``experiments.fast_recipe.screen.run``.
+The family (Part-3's layout with its last three 3x3 blocks depthwise-separable, ``c2`` channels in
+the middle and ``c3`` before the average) is defined in the Part-4 notebook, which explains it; this
+script takes it from there. Every run uses Part-3's current recipe, read from its notebook (the
+gentle last epochs included), through ``experiments.fast_recipe.screen.run``:
 
-    python -m experiments.part4_family.separable --widths 22 --seeds 0 1 2
+    python -m experiments.part4_family.separable --c2 18 22 --seeds 0 1 2
 
-writes ``separable.json`` beside this file (merged with what is there, saved after every seed).
+Runs on the reported seeds (below 100) go to ``results/part4_separable.json``, one frontier point
+per member, which the notebook and docs/results.md show beside the width family; screening runs
+(seeds 100 and up) go to ``screen.json`` beside this file. Both are merged with what is there and
+saved after every seed. ``--late-pool`` moves the second max-pool one block later (see the screen), and
+``--set KEY=NUMBER ...`` changes the recipe (its keys: ``experiments.fast_recipe.screen.BASE``).
 """
 from __future__ import annotations
 
@@ -20,45 +23,21 @@ import sys
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from experiments.fast_recipe.screen import BASE, run
-from mnist_helpers import count_parameters, keep_freed_memory
-from tools.notebook_code import notebook_constants
+from mnist_helpers import TARGETS, count_parameters, keep_freed_memory
+from mnist_helpers.paths import results_dir
+from tools.notebook_code import notebook_constants, notebook_model
+from tools.sweep import summarize_seeds
 
-RESULTS = Path(__file__).with_name("separable.json")
-
-
-def separable_block(c_in: int, c_out: int, padding: int = 0) -> nn.Sequential:
-    """Depthwise 3x3 -> pointwise 1x1 -> BatchNorm -> ReLU (no bias: BatchNorm shifts)."""
-    return nn.Sequential(nn.Conv2d(c_in, c_in, 3, padding=padding, groups=c_in, bias=False),
-                         nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
+SCREEN = Path(__file__).with_name("screen.json")
+REPORTED = "part4_separable"
+TARGET = TARGETS["part4"].accuracy
 
 
-class SeparableNet(nn.Module):
-    """Part-3's layout (5x5 conv, pool, BN+ReLU, 3x3 block, pool, two padded blocks, GAP, linear) with ``c2``
-    channels in the middle and ``c3`` before the GAP, and the last three blocks depthwise-separable
-    (all four with ``separable_first``)."""
-
-    def __init__(self, c2: int = 22, c3: int = 14, c1: int = 8, separable_first: bool = False):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, c1, 5, bias=False)                     # 28 -> 24
-        self.pool1 = nn.MaxPool2d(2)                                      # 24 -> 12
-        self.bn1 = nn.BatchNorm2d(c1)
-        self.block2 = (separable_block(c1, c2) if separable_first else                                # 12 -> 10
-                       nn.Sequential(nn.Conv2d(c1, c2, 3, bias=False), nn.BatchNorm2d(c2), nn.ReLU()))
-        self.block3 = separable_block(c2, c2)                             # 10 -> 8
-        self.pool2 = nn.MaxPool2d(2)                                      # 8 -> 4
-        self.block4 = separable_block(c2, c2, padding=1)                  # 4 -> 4
-        self.block5 = separable_block(c2, c3, padding=1)                  # 4 -> 4
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.head = nn.Linear(c3, 10)
-
-    def forward(self, x):
-        x = torch.relu(self.bn1(self.pool1(self.conv1(x))))
-        x = self.pool2(self.block3(self.block2(x)))
-        x = self.gap(self.block5(self.block4(x))).flatten(1)
-        return self.head(x)
+def separable_net(c2: int, c3: int) -> torch.nn.Module:
+    """A fresh ``SeparableNet(c2, c3)`` as the Part-4 notebook defines it."""
+    return notebook_model("part4", "SeparableNet", c2=c2, c3=c3)
 
 
 def part3_recipe() -> dict:
@@ -66,52 +45,110 @@ def part3_recipe() -> dict:
     return {**BASE, "calm_epochs": gentle_epochs, "calm_degrees": float(gentle_degrees)}
 
 
-def separable_table(saved: dict) -> str:
+def member_label(c2: int, c3: int, late_pool: bool = False, changes: dict | None = None) -> str:
+    """``c2=22``, with ``/c3`` when c3 is not the default, then any change to the recipe."""
+    label = f"c2={c2}" + (f"/{c3}" if c3 != default_c3(c2) else "") + (", late pool" if late_pool else "")
+    return label + "".join(f", {key}={value:g}" for key, value in (changes or {}).items())
+
+
+def parse_changes(pairs: list[str], recipe: dict) -> dict:
+    """``["calm_epochs=10", "label_smoothing=0"]`` -> {"calm_epochs": 10, "label_smoothing": 0.0}: numbers for keys
+    of the recipe, in that recipe's types."""
+    changes = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in recipe or not isinstance(recipe[key], (int, float)) or isinstance(recipe[key], bool):
+            numeric = sorted(k for k, v in recipe.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+            raise ValueError(f"--set {pair!r}: expected KEY=NUMBER with KEY one of {', '.join(numeric)}")
+        changes[key] = type(recipe[key])(float(value)) if isinstance(recipe[key], int) else float(value)
+    return changes
+
+
+def default_c3(c2: int) -> int:
+    return max(4, c2 * 14 // 22)
+
+
+def member_point(member: dict) -> dict:
+    """A frontier point (the fields of ``results/part4_frontier.json``'s points) for one member's runs."""
+    per_seed = dict(sorted(member["per_seed"].items(), key=lambda item: int(item[0])))
+    runs = list(per_seed.values())
+    return {**{k: v for k, v in member.items() if k != "per_seed"}, **summarize_seeds(per_seed, TARGET),
+            "seconds_per_epoch": statistics.median(r["seconds_per_epoch"] for r in runs), "per_seed": per_seed}
+
+
+def load_points(path: Path) -> dict:
+    """{label: point} of a saved file (``{"points": [...]}``), or {} when there is none."""
+    return {p["label"]: p for p in json.loads(path.read_text())["points"]} if path.is_file() else {}
+
+
+def save_points(path: Path, points: dict) -> None:
+    about = ("Part-4's second family (SeparableNet in notebooks/part4_how_small.ipynb), one point per member, from "
+             "python -m experiments.part4_family.separable; Part-3's recipe, CPU.")
+    path.write_text(json.dumps({"about": about, "points": sorted(points.values(), key=lambda p: p["params"])},
+                               indent=1) + "\n")
+
+
+def separable_table(points) -> str:
     """Markdown: one row per member of the family, by parameters."""
-    lines = ["| c2 | c3 | params | seeds | mean final | worst of last 5 | s per epoch |",
-             "|---:|---:|---:|---|---:|---:|---:|"]
-    for entry in sorted(saved.values(), key=lambda e: e["params"]):
-        runs = list(entry["per_seed"].values())
-        lines.append(f"| {entry['c2']} | {entry['c3']} | {entry['params']:,} | {', '.join(entry['per_seed'])} | "
-                     f"{statistics.fmean(r['final_test_acc'] for r in runs):.2f}% | "
-                     f"{min(r['last5_min_test_acc'] for r in runs):.2f}% | "
-                     f"{statistics.median(r['train_seconds_per_epoch'] for r in runs):.1f} |")
-    devices = sorted({e["device"] for e in saved.values()})
-    return "\n".join(lines) + f"\n\n{', '.join(devices)}, torch {next(iter(saved.values()))['torch_version']}."
+    lines = ["| member | c2 | c3 | params | seeds | mean final | worst of last 5 | every seed holds 99.4% | s per epoch |",
+             "|---|---:|---:|---:|---|---:|---:|---|---:|"]
+    points = sorted(points, key=lambda p: p["params"])
+    for p in points:
+        lines.append(f"| {p['label']} | {p['c2']} | {p['c3']} | {p['params']:,} | {', '.join(map(str, p['seeds']))} | "
+                     f"{p['final_test_acc_mean']:.2f} ± {p['final_test_acc_std']:.2f}% | "
+                     f"{p['worst_last5_min_test_acc']:.2f}% | {'yes' if p['all_seeds_hold_target'] else 'no'} | "
+                     f"{p['seconds_per_epoch']:.1f} |")
+    devices = sorted({p["device"] for p in points})
+    return "\n".join(lines) + f"\n\n{', '.join(devices)}, torch {points[0]['torch_version']}."
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments.part4_family.separable",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--widths", type=int, nargs="+", default=[22], help="c2 values (c3 = c2 * 14 // 22)")
-    parser.add_argument("--c3", type=int, help="channels before the GAP (default c2 * 14 // 22)")
-    parser.add_argument("--separable-first", action="store_true",
-                        help="make the first 3x3 block (8 -> c2 channels, at 12x12) separable too")
+    parser.add_argument("--c2", type=int, nargs="+", default=[22], help="channels in the middle")
+    parser.add_argument("--c3", type=int, help="channels before the average (default c2 * 14 // 22)")
+    parser.add_argument("--late-pool", action="store_true", help="the second max-pool one block later")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=NUMBER",
+                        help="change Part-3's recipe, e.g. calm_epochs=10 label_smoothing=0")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
+    if any(c2 < 4 for c2 in args.c2) or (args.c3 is not None and args.c3 < 4):
+        parser.error("c2 and c3 must be at least 4")
     keep_freed_memory()
-    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    cfg = part3_recipe()
-    for c2 in args.widths:
-        c3 = args.c3 or max(4, c2 * 14 // 22)
-        first = args.separable_first
-        params = count_parameters(SeparableNet(c2, c3, separable_first=first))
-        key = f"all separable, c2={c2}, c3={c3}" if first else f"c2={c2}"
-        entry = saved.setdefault(key, {"c2": c2, "c3": c3, "params": params, "recipe": cfg, "per_seed": {}})
-        entry["separable_first"] = first
+    recipe = part3_recipe()
+    try:
+        changes = parse_changes(args.set, recipe)
+    except ValueError as err:
+        parser.error(str(err))
+    recipe = {**recipe, **changes, **({"late_pool": True} if args.late_pool else {})}
+    for c2 in args.c2:
+        c3 = args.c3 or default_c3(c2)
+        label = member_label(c2, c3, args.late_pool, changes)
         for seed in args.seeds:
-            if str(seed) in entry["per_seed"]:
+            path = SCREEN if seed >= 100 else results_dir() / f"{REPORTED}.json"
+            points = load_points(path)
+            member = points.get(label) or {"label": label, "c2": c2, "c3": c3, "params": 0, "recipe": recipe,
+                                           "per_seed": {}}
+            if member["recipe"] != recipe:
+                raise SystemExit(f"{path} holds {label!r} trained with another recipe; move the file away first")
+            if str(seed) in member["per_seed"]:
                 continue
-            entry["per_seed"][str(seed)] = run(cfg, seed, make_model=lambda: SeparableNet(c2, c3, separable_first=first))
-            entry.update(device=f"cpu ({torch.get_num_threads()} threads, {platform.machine()})",
-                         torch_version=torch.__version__)
-            RESULTS.write_text(json.dumps(saved, indent=1) + "\n")
-            r = entry["per_seed"][str(seed)]
-            print(f"{key} ({params:,} params) seed {seed}: final {r['final_test_acc']:.2f}, worst of last 5 "
-                  f"{r['last5_min_test_acc']:.2f}, {r['train_seconds_per_epoch']:.2f} s/epoch", flush=True)
-        runs = list(entry["per_seed"].values())
-        print(f"{key}: {params:,} params, mean final {statistics.fmean(r['final_test_acc'] for r in runs):.3f}, "
-              f"worst of last 5 {min(r['last5_min_test_acc'] for r in runs):.2f}")
+            result = run(recipe, seed, make_model=lambda: separable_net(c2, c3))
+            params = count_parameters(separable_net(c2, c3))
+            device = f"cpu ({torch.get_num_threads()} threads, {platform.machine()})"
+            member["per_seed"][str(seed)] = {**result, "params": params, "seed": seed,
+                                             "seconds_per_epoch": result["train_seconds_per_epoch"],
+                                             "device": device, "torch_version": torch.__version__}
+            member.update(params=params, device=device, torch_version=torch.__version__)
+            points[label] = member_point(member)
+            save_points(path, points)
+            print(f"{label} ({params:,} params) seed {seed}: final {result['final_test_acc']:.2f}, worst of last 5 "
+                  f"{result['last5_min_test_acc']:.2f}, {result['train_seconds_per_epoch']:.2f} s/epoch", flush=True)
+        for path in (results_dir() / f"{REPORTED}.json", SCREEN):
+            p = load_points(path).get(label)
+            if p:
+                print(f"{label} ({path.name}, seeds {p['seeds']}): {p['params']:,} params, mean final "
+                      f"{p['final_test_acc_mean']:.3f}, worst of last 5 {p['worst_last5_min_test_acc']:.2f}")
     return 0
 
 

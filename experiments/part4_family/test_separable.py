@@ -1,27 +1,66 @@
-"""The separable family: its parameter count follows 9·c + c², and its table reads the saved runs."""
+"""The separable family comes from the Part-4 notebook, its cost follows 9·c + c², and its files read back."""
+import pytest
 import torch
 
-from experiments.part4_family.separable import SeparableNet, separable_block, separable_table
+from experiments.part4_family.separable import (default_c3, load_points, member_label, member_point, parse_changes,
+                                                part3_recipe, save_points, separable_net, separable_table)
 from mnist_helpers import count_parameters
+from tools.notebook_code import notebook_model
 
 
 def test_a_separable_block_costs_9c_plus_c_squared_weights_and_keeps_the_size_with_padding():
-    block = separable_block(16, 16, padding=1)
+    block = separable_net(16, 12).block4
     convs = [m for m in block if isinstance(m, torch.nn.Conv2d)]
     assert sum(c.weight.numel() for c in convs) == 9 * 16 + 16 * 16
     assert block(torch.zeros(2, 16, 4, 4)).shape == (2, 16, 4, 4)
 
 
-def test_the_family_maps_digits_to_ten_logits_within_its_budget():
-    model = SeparableNet(22, 14).eval()
+def test_the_family_maps_digits_to_ten_logits_and_its_4000_member_is_as_big_as_width_07():
+    model = separable_net(22, default_c3(22)).eval()
     assert count_parameters(model) <= 4000
+    assert abs(count_parameters(model) - count_parameters(notebook_model("part4", width=0.7))) < 100
     assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
 
 
+def _member(label, c2, params, finals):
+    runs = {str(s): {"final_test_acc": a, "last5_min_test_acc": a - 0.02, "final_train_acc": 99.0,
+                     "seconds_per_epoch": 4.0 + s} for s, a in enumerate(finals)}
+    return {"label": label, "c2": c2, "c3": default_c3(c2), "params": params, "device": "cpu", "torch_version": "x",
+            "per_seed": runs}
+
+
+def test_points_summarise_their_seeds_and_round_trip_through_the_file(tmp_path):
+    point = member_point(_member("c2=22", 22, 3980, [99.40, 99.44, 99.42]))
+    assert point["seeds"] == [0, 1, 2] and abs(point["final_test_acc_mean"] - 99.42) < 1e-9
+    assert point["worst_last5_min_test_acc"] == pytest.approx(99.38) and not point["all_seeds_hold_target"]
+    assert point["seconds_per_epoch"] == 5.0
+    save_points(tmp_path / "f.json", {"c2=22": point})
+    assert load_points(tmp_path / "f.json") == {"c2=22": point}
+    assert load_points(tmp_path / "missing.json") == {}
+
+
 def test_the_table_has_a_row_per_member_sorted_by_parameters():
-    run = {"final_test_acc": 99.4, "last5_min_test_acc": 99.3, "train_seconds_per_epoch": 4.0}
-    saved = {"c2=26": {"c2": 26, "c3": 16, "params": 4916, "per_seed": {"0": run}, "device": "cpu", "torch_version": "x"},
-             "c2=18": {"c2": 18, "c3": 11, "params": 3094, "per_seed": {"0": run, "1": run}, "device": "cpu",
-                       "torch_version": "x"}}
-    lines = separable_table(saved).splitlines()
-    assert lines[2].startswith("| 18 | 11 | 3,094 | 0, 1 |") and lines[3].startswith("| 26 | 16 | 4,916 | 0 |")
+    points = [member_point(_member("c2=26", 26, 4916, [99.5])), member_point(_member("c2=18", 18, 3094, [99.4, 99.3]))]
+    lines = separable_table(points).splitlines()
+    assert lines[2].startswith("| c2=18 | 18 | 11 | 3,094 | 0, 1 |") and lines[3].startswith("| c2=26 | 26 | 16 | 4,916 | 0 |")
+    assert member_label(22, 14) == "c2=22" and member_label(22, 16, late_pool=True) == "c2=22/16, late pool"
+
+
+def test_the_committed_points_were_trained_on_the_notebooks_model():
+    from mnist_helpers.paths import repo_root
+
+    points = load_points(repo_root() / "results" / "part4_separable.json")
+    assert points, "results/part4_separable.json is missing"
+    for label, point in points.items():
+        assert count_parameters(separable_net(point["c2"], point["c3"])) == point["params"], label
+        assert all(seed < 100 for seed in point["seeds"]), label  # screening seeds stay in screen.json
+
+
+def test_recipe_changes_are_numbers_for_known_keys_and_name_the_member():
+    recipe = part3_recipe()
+    changes = parse_changes(["calm_epochs=10", "label_smoothing=0"], recipe)
+    assert changes == {"calm_epochs": 10, "label_smoothing": 0.0} and isinstance(changes["calm_epochs"], int)
+    assert member_label(22, 14, changes=changes) == "c2=22, calm_epochs=10, label_smoothing=0"
+    for bad in (["calm_epochs"], ["stem=pool"], ["no_such_key=1"]):
+        with pytest.raises(ValueError, match="KEY=NUMBER"):
+            parse_changes(bad, recipe)
