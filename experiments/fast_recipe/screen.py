@@ -216,6 +216,8 @@ def screen_table(saved: dict, baseline: str = "now") -> str:
 
 def _seed_range(seeds: list[str]) -> str:
     ints = sorted(int(s) for s in seeds)
+    if len(ints) == 1:
+        return str(ints[0])
     return f"{ints[0]}–{ints[-1]}" if ints == list(range(ints[0], ints[-1] + 1)) else ", ".join(map(str, ints))
 
 
