@@ -188,7 +188,7 @@ def frontier(families, parts=None, target: float = 99.4, save: str | None = None
     """Parameters against accuracy, for one family of models (a list of frontier points) or several
     ({label: points}): each point's mean final accuracy (± std over its seeds) as a solid line and its worst
     last-5-epoch minimum as a dashed one, in one colour per family; the ``target`` line; and ``parts``
-    ({label: (params, final accuracy)}) as stars. A point is labelled by its ``label``, else ``w=<width>``."""
+    ({label: (params, final accuracy)}) as stars. A point is labelled ``c2=<c2>`` if it has one, else ``w=<width>``."""
     if not isinstance(families, dict):
         families = {"": families}
     families = {name: sorted(points, key=lambda p: p["params"]) for name, points in families.items()}
@@ -205,7 +205,7 @@ def frontier(families, parts=None, target: float = 99.4, save: str | None = None
         ax.plot(params, [p["worst_last5_min_test_acc"] for p in points], marker="v", linestyle="--", color=colour,
                 label=f"{prefix}worst of the last 5 epochs")
         for p in points:
-            ax.annotate(p.get("label") or f"w={p['width']:g}", (p["params"], p["worst_last5_min_test_acc"]),
+            ax.annotate(f"c2={p['c2']}" if "c2" in p else f"w={p['width']:g}", (p["params"], p["worst_last5_min_test_acc"]),
                         textcoords="offset points", xytext=(0, -14), ha="center", fontsize=7, color=colour)
     for label, (n, acc) in (parts or {}).items():
         ax.scatter([n], [acc], marker="*", s=120, zorder=3, color="black")

@@ -129,14 +129,15 @@ def comparison_table(runs: dict) -> str:
 
 def frontier_text(points) -> str:
     """The Part-4 frontier as a notebook prints it: one line per point of ``results/part4_frontier.json`` or
-    ``results/part4_separable.json`` (a member named by its ``label``, else by its width), by parameters."""
+    ``results/part4_separable.json`` (a member named by its ``c2``, else by its width), by parameters."""
     lines = [f"{'member':>9} {'params':>7} {'seeds':>9} {'mean final':>11} {'worst of last 5':>16} {'holds':>6} "
              f"{'train acc':>10} {'s / epoch':>10}"]
     for p in sorted(points, key=lambda p: p["params"]):
         runs = list(p["per_seed"].values())
         train = statistics.fmean(r["final_train_acc"] for r in runs)
         seeds = f"{min(p['seeds'])}-{max(p['seeds'])}" if len(p["seeds"]) > 1 else str(p["seeds"][0])
-        lines.append(f"{p.get('label') or 'w=' + format(p['width'], 'g'):>9} {p['params']:7,} {seeds:>9} "
+        member = f"c2={p['c2']}" if "c2" in p else f"w={p['width']:g}"
+        lines.append(f"{member:>9} {p['params']:7,} {seeds:>9} "
                      f"{p['final_test_acc_mean']:10.2f}% {p['worst_last5_min_test_acc']:15.2f}% "
                      f"{'yes' if p['all_seeds_hold_target'] else 'no':>6} {train:9.2f}% {p['seconds_per_epoch']:10.1f}")
     return "\n".join(lines)

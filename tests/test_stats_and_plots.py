@@ -77,7 +77,7 @@ def test_frontier_plot_and_own_digit_gallery(tmp_path, monkeypatch):
                "worst_last5_min_test_acc": 98.9 + w / 2} for w in (0.5, 1.0, 0.7)]
     plots.frontier(points, {"Part-3": (7954, 99.44)}, save="frontier.png")
     assert (tmp_path / "frontier.png").is_file()
-    other = [{**p, "label": f"c={p['width']}"} for p in points[:2]]
+    other = [{**p, "c2": int(20 * p["width"])} for p in points[:2]]
     fig = plots.frontier({"width": points, "separable": other}, save="families.png")
     assert (tmp_path / "families.png").is_file()
     assert len(fig.axes[0].get_legend().get_texts()) == 5  # two lines per family and the target

@@ -76,3 +76,17 @@ def test_each_finished_seed_is_reported_and_kept_runs_stay(tmp_path, monkeypatch
     assert [list(p["per_seed"]) for p in partial] == [["0", "2"], ["0", "1", "2"]]
     assert result["seeds"] == [0, 1, 2] and result["per_seed"]["0"] == kept["0"]
     assert result["per_seed"]["2"]["device"] == "cpu" and result["per_seed"]["2"]["torch_version"] == "x"
+
+
+def test_frontier_text_prints_a_line_per_member_by_parameters():
+    from mnist_helpers.results import frontier_text
+
+    run = {"final_train_acc": 99.2}
+    width = {"width": 0.7, "params": 3898, "seeds": [0, 1, 2], "final_test_acc_mean": 99.28,
+             "worst_last5_min_test_acc": 99.22, "all_seeds_hold_target": False, "seconds_per_epoch": 4.1,
+             "per_seed": {"0": run, "1": run, "2": run}}
+    separable = {**width, "c2": 22, "params": 3980, "seeds": [0], "all_seeds_hold_target": True, "per_seed": {"0": run}}
+    lines = frontier_text([separable, width]).splitlines()
+    assert lines[0].split()[:3] == ["member", "params", "seeds"]
+    assert lines[1].split()[:5] == ["w=0.7", "3,898", "0-2", "99.28%", "99.22%"] and lines[1].split()[5] == "no"
+    assert lines[2].split()[:3] == ["c2=22", "3,980", "0"] and lines[2].split()[5] == "yes"

@@ -204,8 +204,13 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     if has("part4_frontier"):
         blocks["frontier"] = frontier_table(folder)
     if has("part4_separable"):
-        from experiments.part4_family.separable import separable_table
+        from experiments.part4_family.separable import changes_table, separable_table
         blocks["part4-separable"] = separable_table(load_results("part4_separable", folder)["points"])
+        blocks["part4-changes"] = changes_table(load_results("part4_separable", folder)["points"])
+    part4_screen = folder.parent / "experiments" / "part4_family" / "screen.json"
+    if part4_screen.is_file():
+        from experiments.part4_family.separable import screen_table
+        blocks["part4-screen"] = screen_table(load_results("screen", part4_screen.parent)["points"])
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     if has("benchmark_notebook_before_after"):

@@ -2,16 +2,16 @@
 
 The family (Part-3's layout with its last three 3x3 blocks depthwise-separable, ``c2`` channels in
 the middle and ``c3`` before the average) is defined in the Part-4 notebook, which explains it; this
-script takes it from there. Every run uses Part-3's current recipe, read from its notebook (the
-gentle last epochs included), through ``experiments.fast_recipe.screen.run``:
+script takes it from there. Every run uses the Part-4 notebook's recipe, read from the notebook
+(the gentle last epochs included), through ``experiments.fast_recipe.screen.run``:
 
     python -m experiments.part4_family.separable --c2 18 22 --seeds 0 1 2
 
 Runs on the reported seeds (below 100) go to ``results/part4_separable.json``, one frontier point
 per member, which the notebook and docs/results.md show beside the width family; screening runs
 (seeds 100 and up) go to ``screen.json`` beside this file. Both are merged with what is there and
-saved after every seed. ``--late-pool`` moves the second max-pool one block later (see the screen), and
-``--set KEY=NUMBER ...`` changes the recipe (its keys: ``experiments.fast_recipe.screen.BASE``).
+saved after every seed. ``--mid-bn`` adds BatchNorm and ReLU between each depthwise and pointwise
+convolution (as MobileNet does), and ``--set KEY=NUMBER ...`` changes the recipe (its keys: ``experiments.fast_recipe.screen.BASE``).
 """
 from __future__ import annotations
 
@@ -40,14 +40,20 @@ def separable_net(c2: int, c3: int) -> torch.nn.Module:
     return notebook_model("part4", "SeparableNet", c2=c2, c3=c3)
 
 
-def part3_recipe() -> dict:
-    gentle_epochs, gentle_degrees = notebook_constants("part3", "GENTLE_EPOCHS", "GENTLE_DEGREES")
-    return {**BASE, "calm_epochs": gentle_epochs, "calm_degrees": float(gentle_degrees)}
+_RECIPE = {"batch_size": "BATCH_SIZE", "peak_lr": "PEAK_LR", "ema_decay": "EMA_DECAY", "label_smoothing": "LABEL_SMOOTHING",
+           "warmup_epochs": "WARMUP_EPOCHS", "floor_epoch": "FLOOR_EPOCH", "epochs": "EPOCHS",
+           "calm_epochs": "GENTLE_EPOCHS", "calm_degrees": "GENTLE_DEGREES"}
 
 
-def member_label(c2: int, c3: int, late_pool: bool = False, changes: dict | None = None) -> str:
-    """``c2=22``, with ``/c3`` when c3 is not the default, then any change to the recipe."""
-    label = f"c2={c2}" + (f"/{c3}" if c3 != default_c3(c2) else "") + (", late pool" if late_pool else "")
+def part4_recipe() -> dict:
+    """The Part-4 notebook's training recipe, as a config of ``experiments.fast_recipe.screen.run``."""
+    values = notebook_constants("part4", *_RECIPE.values())
+    return {**BASE, **{key: type(BASE[key])(value) for key, value in zip(_RECIPE, values)}}
+
+
+def member_label(c2: int, c3: int, mid_bn: bool = False, changes: dict | None = None) -> str:
+    """``c2=22``, with ``/c3`` when c3 is not the default, then any change to the model or the recipe."""
+    label = f"c2={c2}" + (f"/{c3}" if c3 != default_c3(c2) else "") + (", mid BN" if mid_bn else "")
     return label + "".join(f", {key}={value:g}" for key, value in (changes or {}).items())
 
 
@@ -62,6 +68,15 @@ def parse_changes(pairs: list[str], recipe: dict) -> dict:
             raise ValueError(f"--set {pair!r}: expected KEY=NUMBER with KEY one of {', '.join(numeric)}")
         changes[key] = type(recipe[key])(float(value)) if isinstance(recipe[key], int) else float(value)
     return changes
+
+
+def with_mid_bn(model: torch.nn.Module) -> torch.nn.Module:
+    """BatchNorm and ReLU between the depthwise and the pointwise convolution of each separable block."""
+    for name in ("block3", "block4", "block5"):
+        depthwise, pointwise, *rest = getattr(model, name)
+        setattr(model, name, torch.nn.Sequential(depthwise, torch.nn.BatchNorm2d(depthwise.out_channels),
+                                                 torch.nn.ReLU(), pointwise, *rest))
+    return model
 
 
 def default_c3(c2: int) -> int:
@@ -83,7 +98,7 @@ def load_points(path: Path) -> dict:
 
 def save_points(path: Path, points: dict) -> None:
     about = ("Part-4's second family (SeparableNet in notebooks/part4_how_small.ipynb), one point per member, from "
-             "python -m experiments.part4_family.separable; Part-3's recipe, CPU.")
+             "python -m experiments.part4_family.separable; the Part-4 notebook's recipe, CPU.")
     path.write_text(json.dumps({"about": about, "points": sorted(points.values(), key=lambda p: p["params"])},
                                indent=1) + "\n")
 
@@ -102,28 +117,71 @@ def separable_table(points) -> str:
     return "\n".join(lines) + f"\n\n{', '.join(devices)}, torch {points[0]['torch_version']}."
 
 
+def screen_table(points, baseline: str = "c2=22") -> str:
+    """Markdown: each screened member against ``baseline`` on the seeds both ran (paired)."""
+    points = {p["label"]: p for p in points}
+    base = points[baseline]["per_seed"]
+    lines = [f"| member | params | seeds | mean final | paired diff. vs {baseline} | worst of last 5 |",
+             "|---|---:|---|---:|---:|---:|"]
+    for label, p in points.items():
+        seeds = [s for s in p["per_seed"] if s in base]
+        if not seeds:
+            continue
+        runs = [p["per_seed"][s] for s in seeds]
+        diff = statistics.fmean(p["per_seed"][s]["final_test_acc"] - base[s]["final_test_acc"] for s in seeds)
+        lines.append(f"| {label} | {p['params']:,} | {', '.join(seeds)} | "
+                     f"{statistics.fmean(r['final_test_acc'] for r in runs):.3f}% | "
+                     f"{'-' if label == baseline else f'{diff:+.3f}'} | {min(r['last5_min_test_acc'] for r in runs):.2f}% |")
+    return "\n".join(lines)
+
+
+def changes_table(points) -> str:
+    """Markdown: each member trained with a change (``--set``, ``--mid-bn``) against the same member without
+    it, on the seeds both ran (paired)."""
+    by_label = {p["label"]: p for p in points}
+    lines = ["| member | params | change | seeds | mean final, without | with | paired diff. | worst of last 5, with |",
+             "|---|---:|---|---|---:|---:|---:|---:|"]
+    for p in sorted(points, key=lambda p: p["params"]):
+        base_label, _, change = p["label"].partition(", ")
+        base = by_label.get(base_label)
+        seeds = [s for s in p["per_seed"] if base and s in base["per_seed"]]
+        if not change or not seeds:
+            continue
+        without = statistics.fmean(base["per_seed"][s]["final_test_acc"] for s in seeds)
+        with_ = statistics.fmean(p["per_seed"][s]["final_test_acc"] for s in seeds)
+        lines.append(f"| {base_label} | {p['params']:,} | {change} | {', '.join(seeds)} | {without:.3f}% | {with_:.3f}% | "
+                     f"{with_ - without:+.3f} | {min(p['per_seed'][s]['last5_min_test_acc'] for s in seeds):.2f}% |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments.part4_family.separable",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--c2", type=int, nargs="+", default=[22], help="channels in the middle")
     parser.add_argument("--c3", type=int, help="channels before the average (default c2 * 14 // 22)")
-    parser.add_argument("--late-pool", action="store_true", help="the second max-pool one block later")
+    parser.add_argument("--mid-bn", action="store_true",
+                        help="BatchNorm and ReLU between each depthwise and pointwise convolution")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=NUMBER",
-                        help="change Part-3's recipe, e.g. calm_epochs=10 label_smoothing=0")
+                        help="change the Part-4 notebook's recipe, e.g. calm_epochs=10 label_smoothing=0")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     if any(c2 < 4 for c2 in args.c2) or (args.c3 is not None and args.c3 < 4):
         parser.error("c2 and c3 must be at least 4")
     keep_freed_memory()
-    recipe = part3_recipe()
+    recipe = part4_recipe()
     try:
         changes = parse_changes(args.set, recipe)
     except ValueError as err:
         parser.error(str(err))
-    recipe = {**recipe, **changes, **({"late_pool": True} if args.late_pool else {})}
+    recipe = {**recipe, **changes}
     for c2 in args.c2:
         c3 = args.c3 or default_c3(c2)
-        label = member_label(c2, c3, args.late_pool, changes)
+        label = member_label(c2, c3, args.mid_bn, changes)
+
+        def make_model():
+            model = separable_net(c2, c3)
+            return with_mid_bn(model) if args.mid_bn else model
+
         for seed in args.seeds:
             path = SCREEN if seed >= 100 else results_dir() / f"{REPORTED}.json"
             points = load_points(path)
@@ -133,8 +191,8 @@ def main(argv=None) -> int:
                 raise SystemExit(f"{path} holds {label!r} trained with another recipe; move the file away first")
             if str(seed) in member["per_seed"]:
                 continue
-            result = run(recipe, seed, make_model=lambda: separable_net(c2, c3))
-            params = count_parameters(separable_net(c2, c3))
+            result = run(recipe, seed, make_model=make_model)
+            params = count_parameters(make_model())
             device = f"cpu ({torch.get_num_threads()} threads, {platform.machine()})"
             member["per_seed"][str(seed)] = {**result, "params": params, "seed": seed,
                                              "seconds_per_epoch": result["train_seconds_per_epoch"],

@@ -2,8 +2,9 @@
 import pytest
 import torch
 
-from experiments.part4_family.separable import (default_c3, load_points, member_label, member_point, parse_changes,
-                                                part3_recipe, save_points, separable_net, separable_table)
+from experiments.part4_family.separable import (changes_table, default_c3, load_points, member_label, member_point,
+                                                parse_changes, part4_recipe, save_points, screen_table, separable_net,
+                                                separable_table, with_mid_bn)
 from mnist_helpers import count_parameters
 from tools.notebook_code import notebook_model
 
@@ -43,7 +44,7 @@ def test_the_table_has_a_row_per_member_sorted_by_parameters():
     points = [member_point(_member("c2=26", 26, 4916, [99.5])), member_point(_member("c2=18", 18, 3094, [99.4, 99.3]))]
     lines = separable_table(points).splitlines()
     assert lines[2].startswith("| c2=18 | 18 | 11 | 3,094 | 0, 1 |") and lines[3].startswith("| c2=26 | 26 | 16 | 4,916 | 0 |")
-    assert member_label(22, 14) == "c2=22" and member_label(22, 16, late_pool=True) == "c2=22/16, late pool"
+    assert member_label(22, 14) == "c2=22" and member_label(22, 16, mid_bn=True) == "c2=22/16, mid BN"
 
 
 def test_the_committed_points_were_trained_on_the_notebooks_model():
@@ -57,10 +58,47 @@ def test_the_committed_points_were_trained_on_the_notebooks_model():
 
 
 def test_recipe_changes_are_numbers_for_known_keys_and_name_the_member():
-    recipe = part3_recipe()
+    recipe = part4_recipe()
     changes = parse_changes(["calm_epochs=10", "label_smoothing=0"], recipe)
     assert changes == {"calm_epochs": 10, "label_smoothing": 0.0} and isinstance(changes["calm_epochs"], int)
     assert member_label(22, 14, changes=changes) == "c2=22, calm_epochs=10, label_smoothing=0"
     for bad in (["calm_epochs"], ["stem=pool"], ["no_such_key=1"]):
         with pytest.raises(ValueError, match="KEY=NUMBER"):
             parse_changes(bad, recipe)
+
+
+def test_the_screen_table_pairs_each_member_with_the_baseline_on_shared_seeds():
+    base = member_point({**_member("c2=22", 22, 3980, [99.40, 99.30]), "per_seed": {
+        "100": {"final_test_acc": 99.40, "last5_min_test_acc": 99.38, "final_train_acc": 99.0, "seconds_per_epoch": 4.0},
+        "101": {"final_test_acc": 99.30, "last5_min_test_acc": 99.28, "final_train_acc": 99.0, "seconds_per_epoch": 4.0}}})
+    other = member_point({**_member("c2=22, x=1", 22, 3980, [99.5]), "per_seed": {
+        "101": {"final_test_acc": 99.36, "last5_min_test_acc": 99.35, "final_train_acc": 99.0, "seconds_per_epoch": 4.0}}})
+    lines = screen_table([base, other]).splitlines()
+    assert lines[2] == "| c2=22 | 3,980 | 100, 101 | 99.350% | - | 99.28% |"
+    assert lines[3] == "| c2=22, x=1 | 3,980 | 101 | 99.360% | +0.060 | 99.35% |"
+
+
+def test_the_recipe_is_the_part4_notebooks():
+    from tools.notebook_code import notebook_constants
+
+    recipe = part4_recipe()
+    assert (recipe["peak_lr"], recipe["label_smoothing"], recipe["calm_epochs"]) == notebook_constants(
+        "part4", "PEAK_LR", "LABEL_SMOOTHING", "GENTLE_EPOCHS")
+    assert isinstance(recipe["calm_degrees"], float) and isinstance(recipe["epochs"], int)
+
+
+def test_the_changes_table_pairs_a_changed_member_with_the_same_member_unchanged():
+    base = member_point(_member("c2=22", 22, 3980, [99.40, 99.30]))
+    changed = member_point(_member("c2=22, label_smoothing=0", 22, 3980, [99.45, 99.38, 99.50]))
+    lonely = member_point(_member("c2=30, label_smoothing=0", 30, 5000, [99.5]))
+    lines = changes_table([base, changed, lonely]).splitlines()
+    assert len(lines) == 3
+    assert lines[2] == "| c2=22 | 3,980 | label_smoothing=0 | 0, 1 | 99.350% | 99.415% | +0.065 | 99.36% |"
+
+
+def test_mid_bn_puts_batchnorm_and_relu_between_the_depthwise_and_pointwise_convolutions():
+    plain = separable_net(22, 14)
+    model = with_mid_bn(separable_net(22, 14)).eval()
+    assert [type(m).__name__ for m in model.block4] == ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU"]
+    assert count_parameters(model) == count_parameters(plain) + 3 * 2 * 22
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
