@@ -139,8 +139,9 @@ def changes_table(points) -> str:
     """Markdown: each member trained with a change (``--set``, ``--mid-bn``) against the same member without
     it, on the seeds both ran (paired)."""
     by_label = {p["label"]: p for p in points}
-    lines = ["| member | params | change | seeds | mean final, without | with | paired diff. | worst of last 5, with |",
-             "|---|---:|---|---|---:|---:|---:|---:|"]
+    lines = ["| member | params | change | seeds | mean final, without | with | paired diff. | worst of last 5, with "
+             "| train acc, without | with |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     for p in sorted(points, key=lambda p: p["params"]):
         base_label, _, change = p["label"].partition(", ")
         base = by_label.get(base_label)
@@ -149,8 +150,10 @@ def changes_table(points) -> str:
             continue
         without = statistics.fmean(base["per_seed"][s]["final_test_acc"] for s in seeds)
         with_ = statistics.fmean(p["per_seed"][s]["final_test_acc"] for s in seeds)
+        train = [statistics.fmean(m["per_seed"][s]["final_train_acc"] for s in seeds) for m in (base, p)]
         lines.append(f"| {base_label} | {p['params']:,} | {change} | {', '.join(seeds)} | {without:.3f}% | {with_:.3f}% | "
-                     f"{with_ - without:+.3f} | {min(p['per_seed'][s]['last5_min_test_acc'] for s in seeds):.2f}% |")
+                     f"{with_ - without:+.3f} | {min(p['per_seed'][s]['last5_min_test_acc'] for s in seeds):.2f}% | "
+                     f"{train[0]:.2f}% | {train[1]:.2f}% |")
     return "\n".join(lines)
 
 

@@ -93,7 +93,7 @@ def test_the_changes_table_pairs_a_changed_member_with_the_same_member_unchanged
     lonely = member_point(_member("c2=30, label_smoothing=0", 30, 5000, [99.5]))
     lines = changes_table([base, changed, lonely]).splitlines()
     assert len(lines) == 3
-    assert lines[2] == "| c2=22 | 3,980 | label_smoothing=0 | 0, 1 | 99.350% | 99.415% | +0.065 | 99.36% |"
+    assert lines[2] == "| c2=22 | 3,980 | label_smoothing=0 | 0, 1 | 99.350% | 99.415% | +0.065 | 99.36% | 99.00% | 99.00% |"
 
 
 def test_mid_bn_puts_batchnorm_and_relu_between_the_depthwise_and_pointwise_convolutions():
