@@ -178,6 +178,21 @@ def test_part4s_sweep_trains_the_committed_runs_model_and_holds():
     assert TARGETS["part4"].sweep_holds(sweep)[:2] == (5, 5)
 
 
+def test_part4s_extra_seeds_train_the_same_model_and_the_readme_counts_them(tmp_path):
+    import shutil
+
+    from tools.readme import parts_table
+
+    more = load_results("part4_more_seeds", RESULTS)
+    assert {run["params"] for run in more["per_seed"].values()} == {load_results("part4", RESULTS)["params"]}
+    assert not set(more["per_seed"]) & {str(seed) for seed in TARGETS["part4"].seeds}  # seeds beyond the target's
+    held = sum(run["last5_min_test_acc"] >= TARGETS["part4"].accuracy for run in more["per_seed"].values())
+    assert f"beyond the target, {held} of {len(more['per_seed'])}" in parts_table(RESULTS)
+    for name in ("part4", "part4_seeds"):
+        shutil.copy(RESULTS / f"{name}.json", tmp_path)
+    assert "beyond the target" not in parts_table(tmp_path)
+
+
 def test_notebook_models_come_from_the_notebooks():
     from tools.notebook_code import model_source, notebook_model
     from mnist_helpers import count_parameters
