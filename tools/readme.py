@@ -16,7 +16,7 @@ from pathlib import Path
 from mnist_helpers.paths import repo_root
 from mnist_helpers.results import load_results
 from mnist_helpers.results import ablation_table
-from mnist_helpers.targets import PART3_MARGIN_GOAL, TARGETS, seed_range
+from mnist_helpers.targets import PART3_MARGIN_GOAL, PART4_AIM_PARAMS, TARGETS, seed_range
 
 DOCUMENTS = ("README.md", "docs/results.md", "docs/part3_recipe.md", "docs/speed.md")
 
@@ -129,6 +129,19 @@ def parts_table(folder: Path) -> str:
                     f"| {budget}, ≥ {target.accuracy}% in {held_in} of {target.max_epochs} epochs | {seeds} |")
     rows += ["", "Final test accuracy: the notebook's committed run (seed 1), at its last epoch. "
                  "Seeds: `python -m tools.sweep` reruns the notebook once per seed ([all runs](docs/results.md))."]
+    if (folder / "part3_seeds.json").is_file():
+        s, goal = load_results("part3_seeds", folder), PART3_MARGIN_GOAL
+        mean, worst = s["final_test_acc_mean"], s["worst_last5_min_test_acc"]
+        rows.append(f"Part-3's margin goal beyond its target, a mean final of at least {goal['mean_final_test_acc']}% "
+                    f"and every seed at least {goal['worst_last5_min_test_acc']}% in its last 5 epochs: the mean is "
+                    f"{'met' if mean >= goal['mean_final_test_acc'] else 'not met'} ({mean:.2f}%), the worst seed "
+                    f"{'met' if worst >= goal['worst_last5_min_test_acc'] else 'not met'} ({worst:.2f}%).")
+    small = [p for name in ("part4_frontier", "part4_separable") if (folder / f"{name}.json").is_file()
+             for p in load_results(name, folder)["points"] if p["params"] <= PART4_AIM_PARAMS]
+    if small:
+        held = [p for p in small if p["all_seeds_hold_target"]]
+        rows.append(f"Part-4 aimed at {PART4_AIM_PARAMS:,} parameters: {len(held)} of the {len(small)} members measured "
+                    f"that small hold 99.4% on every seed they ran.")
     return "\n".join(rows)
 
 
