@@ -60,7 +60,7 @@ def test_the_sweep_passes_extra_settings_and_reads_the_parts_own_results(tmp_pat
 
     from tools.frontier import frontier_point
 
-    point = frontier_point(0.5, result)
+    point = frontier_point(result, width=0.5)
     assert point["width"] == 0.5 and point["params"] == 7954 and point["seconds_per_epoch"] == 7.0
     assert point["final_test_acc_mean"] == 99.475 and point["worst_last5_min_test_acc"] == 99.45
 

@@ -23,9 +23,11 @@ from .sweep import run_sweep
 WIDTHS = (0.42, 0.5, 0.6, 0.7, 0.85, 1.0)
 
 
-def frontier_point(width: float, sweep: dict) -> dict:
+def frontier_point(sweep: dict, **member) -> dict:
+    """A point of a Part-4 frontier: what names the ``member`` (``width=0.7``, or the separable family's label,
+    c2 and c3), then the parameters, the seed summary and the mean seconds per epoch of the ``sweep``'s runs."""
     runs = list(sweep["per_seed"].values())
-    return {"width": width, "params": runs[0]["params"], "seeds": sweep["seeds"],
+    return {**member, "params": runs[0]["params"], "seeds": sweep["seeds"],
             "final_test_acc_mean": sweep["final_test_acc_mean"], "final_test_acc_std": sweep["final_test_acc_std"],
             "worst_last5_min_test_acc": sweep["worst_last5_min_test_acc"],
             "all_seeds_hold_target": sweep["all_seeds_hold_target"],
@@ -58,10 +60,10 @@ def main(argv=None) -> int:
         widths = {r.get("width") for r in sweep["per_seed"].values()}
         if len(widths) != 1 or None in widths:
             raise ValueError(f"results/{args.from_sweep}.json does not record one width for all its seeds")
-        add(frontier_point(widths.pop(), sweep))
+        add(frontier_point(sweep, width=widths.pop()))
         save_results(args.name, {"notebook": f"notebooks/{notebook.name}", "points": points})
     for width in args.widths:
-        point = frontier_point(width, run_sweep(args.seeds, notebook, env={"MNIST_WIDTH": width}))
+        point = frontier_point(run_sweep(args.seeds, notebook, env={"MNIST_WIDTH": width}), width=width)
         add(point)
         save_results(args.name, {"notebook": f"notebooks/{notebook.name}", "points": points})  # keep partial work
         print(f"width {width}: {point['params']:,} params, mean final {point['final_test_acc_mean']:.2f}%, "

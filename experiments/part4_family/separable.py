@@ -28,6 +28,7 @@ from experiments.fast_recipe.screen import BASE, run
 from mnist_helpers import TARGETS, count_parameters, keep_freed_memory
 from mnist_helpers.paths import results_dir
 from tools.notebook_code import notebook_constants, notebook_model
+from tools.frontier import frontier_point
 from tools.sweep import summarize_seeds
 
 SCREEN = Path(__file__).with_name("screen.json")
@@ -84,11 +85,10 @@ def default_c3(c2: int) -> int:
 
 
 def member_point(member: dict) -> dict:
-    """A frontier point (the fields of ``results/part4_frontier.json``'s points) for one member's runs."""
+    """A frontier point, as ``tools.frontier`` makes them for the width family, for one member's runs."""
     per_seed = dict(sorted(member["per_seed"].items(), key=lambda item: int(item[0])))
-    runs = list(per_seed.values())
-    return {**{k: v for k, v in member.items() if k != "per_seed"}, **summarize_seeds(per_seed, TARGET),
-            "seconds_per_epoch": statistics.median(r["seconds_per_epoch"] for r in runs), "per_seed": per_seed}
+    names = {k: v for k, v in member.items() if k not in ("per_seed", "params", "device", "torch_version")}
+    return frontier_point({**summarize_seeds(per_seed, TARGET), "per_seed": per_seed}, **names)
 
 
 def load_points(path: Path) -> dict:
@@ -117,21 +117,27 @@ def separable_table(points) -> str:
     return "\n".join(lines) + f"\n\n{', '.join(devices)}, torch {points[0]['torch_version']}."
 
 
+def _paired(p: dict, base: dict) -> tuple[list[str], float, float]:
+    """The seeds that member ``p`` and member ``base`` both ran, and the mean final accuracy of each on them."""
+    seeds = [s for s in p["per_seed"] if s in base["per_seed"]]
+    means = [statistics.fmean(m["per_seed"][s]["final_test_acc"] for s in seeds) if seeds else float("nan")
+             for m in (p, base)]
+    return seeds, means[0], means[1]
+
+
 def screen_table(points, baseline: str = "c2=22") -> str:
     """Markdown: each screened member against ``baseline`` on the seeds both ran (paired)."""
     points = {p["label"]: p for p in points}
-    base = points[baseline]["per_seed"]
+    base = points[baseline]
     lines = [f"| member | params | seeds | mean final | paired diff. vs {baseline} | worst of last 5 |",
              "|---|---:|---|---:|---:|---:|"]
     for label, p in points.items():
-        seeds = [s for s in p["per_seed"] if s in base]
+        seeds, mean, base_mean = _paired(p, base)
         if not seeds:
             continue
-        runs = [p["per_seed"][s] for s in seeds]
-        diff = statistics.fmean(p["per_seed"][s]["final_test_acc"] - base[s]["final_test_acc"] for s in seeds)
-        lines.append(f"| {label} | {p['params']:,} | {', '.join(seeds)} | "
-                     f"{statistics.fmean(r['final_test_acc'] for r in runs):.3f}% | "
-                     f"{'-' if label == baseline else f'{diff:+.3f}'} | {min(r['last5_min_test_acc'] for r in runs):.2f}% |")
+        lines.append(f"| {label} | {p['params']:,} | {', '.join(seeds)} | {mean:.3f}% | "
+                     f"{'-' if label == baseline else f'{mean - base_mean:+.3f}'} | "
+                     f"{min(p['per_seed'][s]['last5_min_test_acc'] for s in seeds):.2f}% |")
     return "\n".join(lines)
 
 
@@ -145,11 +151,11 @@ def changes_table(points) -> str:
     for p in sorted(points, key=lambda p: p["params"]):
         base_label, _, change = p["label"].partition(", ")
         base = by_label.get(base_label)
-        seeds = [s for s in p["per_seed"] if base and s in base["per_seed"]]
-        if not change or not seeds:
+        if not change or base is None:
             continue
-        without = statistics.fmean(base["per_seed"][s]["final_test_acc"] for s in seeds)
-        with_ = statistics.fmean(p["per_seed"][s]["final_test_acc"] for s in seeds)
+        seeds, with_, without = _paired(p, base)
+        if not seeds:
+            continue
         train = [statistics.fmean(m["per_seed"][s]["final_train_acc"] for s in seeds) for m in (base, p)]
         lines.append(f"| {base_label} | {p['params']:,} | {change} | {', '.join(seeds)} | {without:.3f}% | {with_:.3f}% | "
                      f"{with_ - without:+.3f} | {min(p['per_seed'][s]['last5_min_test_acc'] for s in seeds):.2f}% | "
