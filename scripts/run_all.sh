@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install (scripts/setup.sh), then execute every notebook in place: regenerates
-# images/, results/part*.json, models/ and the README's tables.
+# Install (scripts/setup.sh), then execute every notebook: regenerates images/, results/part*.json, models/
+# and the README's tables. It works in build/run_all/ and changes the checkout only if every notebook passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

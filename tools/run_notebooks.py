@@ -1,20 +1,24 @@
 """Execute the notebooks top to bottom and keep their saved outputs clean.
 
-``python -m tools.run_notebooks`` runs every notebook in ``notebooks/`` in place
-(so ``images/``, ``results/`` and ``models/`` are regenerated), drops live progress-bar
-widgets and execution timestamps from the saved outputs (each epoch's printed summary
-line stays), and then refreshes the README tables.
+``python -m tools.run_notebooks`` runs every notebook in ``notebooks/``, drops live progress-bar
+widgets and execution timestamps from the saved outputs (each epoch's printed summary line
+stays), and regenerates ``images/``, ``results/`` and ``models/`` and the README tables. It
+works in a scratch folder (``build/run_all/``): the executed notebooks and the files they write
+are moved into the checkout, file by file, only once every notebook has completed, so a notebook
+that fails (a missed target, say) leaves the committed notebooks, results, images and models as
+they were.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
-from mnist_helpers.paths import repo_root
+from mnist_helpers.paths import IMAGES_ENV, MODELS_ENV, RESULTS_ENV, repo_root
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -71,24 +75,68 @@ def execute_notebook(path: Path, output: Path | None = None, env: dict | None = 
     with _environment({"MPLBACKEND": "module://matplotlib_inline.backend_inline", **(env or {})}):
         client.execute()
     strip_progress_widgets(nb)
-    nbformat.write(nb, output or path)
+    output = Path(output or path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, output)
     return nb
+
+
+def _move_into(scratch: Path, target: Path) -> list[Path]:
+    """Move every file under ``scratch`` to the same place under ``target`` (each by one rename)."""
+    moved = []
+    for source in sorted(p for p in scratch.rglob("*") if p.is_file()):
+        destination = target / source.relative_to(scratch)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, destination)
+        moved.append(destination)
+    return moved
+
+
+def run_all(paths: list[Path], root: Path, update_tables: bool = True) -> int:
+    """Execute ``paths`` in order in ``root/build/run_all``; move everything in only if every one completes,
+    then (``update_tables``) regenerate the README tables."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    scratch = root / "build" / "run_all"
+    shutil.rmtree(scratch, ignore_errors=True)
+    outputs = {name: scratch / name for name in ("images", "results", "models", "notebooks")}
+    env = {IMAGES_ENV: outputs["images"], RESULTS_ENV: outputs["results"], MODELS_ENV: outputs["models"]}
+    for path in paths:
+        start = time.perf_counter()
+        print(f"executing {path.name} ...", flush=True)
+        try:
+            execute_notebook(path, output=outputs["notebooks"] / path.name, env=env)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+            what = f"{err.ename}: {err.evalue}" if isinstance(err, CellExecutionError) else f"{type(err).__name__}: {err}"
+            print(f"\nFAILED: {path.name} stopped with {what}\n"
+                  f"Nothing was changed: notebooks/, results/, images/, models/ and the README are as they were "
+                  f"(this run's partial outputs are in {scratch.relative_to(root)}/).", file=sys.stderr, flush=True)
+            return 1
+        print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
+    for name, folder in outputs.items():
+        if folder.is_dir():
+            moved = _move_into(folder, root / name)
+            print(f"{name}/: {len(moved)} files updated")
+    shutil.rmtree(scratch, ignore_errors=True)
+    if update_tables:
+        from .readme import update_readme
+        update_readme()
+        print("README tables updated from results/*.json")
+    return 0
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.run_notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="notebook files (default: all notebooks/*.ipynb)")
     args = parser.parse_args(argv)
-    paths = [Path(n) for n in args.names] or notebook_paths()
-    for path in paths:
-        start = time.perf_counter()
-        print(f"executing {path.name} ...", flush=True)
-        execute_notebook(path)
-        print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
-    from .readme import update_readme
-    update_readme()
-    print("README tables updated from results/*.json")
-    return 0
+    root = repo_root()
+    if root is None:
+        parser.error("run it from a checkout installed with pip install -e . (scripts/setup.sh)")
+    paths = [Path(n).resolve() for n in args.names] or notebook_paths()
+    outside = [str(p) for p in paths if p.parent != root / "notebooks"]
+    if outside:
+        parser.error(f"these are not notebooks of {root / 'notebooks'}: {', '.join(outside)}")
+    return run_all(paths, root)
 
 
 if __name__ == "__main__":
