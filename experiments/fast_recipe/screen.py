@@ -178,50 +178,6 @@ def main(argv=None) -> int:
     return 0
 
 
-def _change(cfg: dict) -> str:
-    labels = {"batch_size": "batch {}", "peak_lr": "peak {}", "ema_decay": "EMA {}",
-              "label_smoothing": "label smoothing {}"}
-    parts = [labels[k].format(v) for k, v in cfg.items() if k in labels and v != BASE[k]]
-    if cfg["stem"] != BASE["stem"]:
-        parts.append("6×6 stride-2 stem")
-    if cfg.get("late_pool"):
-        parts.append("second pool one block later")
-    if cfg["calm_epochs"]:
-        parts.append(f"last {cfg['calm_epochs']} epochs " +
-                     (f"±{cfg['calm_degrees']:g}°, no crop" if cfg["calm_degrees"] else "not augmented"))
-    return ", ".join(parts) or "the notebook's recipe before its gentle last epochs"
-
-
-def screen_table(saved: dict, baseline: str = "now") -> str:
-    """Markdown: each config against ``baseline`` on the seeds both ran (paired), with the epoch times of
-    ``--time`` (a dash where a config was not timed)."""
-    base = saved[baseline]["per_seed"]
-    timing = saved.get("_timing", {}).get("seconds_per_epoch", {})
-    lines = ["| config | change | seeds | mean final | paired diff. | worst of last 5 | s per epoch | speed |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
-    for name, entry in saved.items():
-        if name.startswith("_"):
-            continue
-        seeds = [s for s in entry["per_seed"] if s in base]
-        if not seeds:
-            continue
-        runs = [entry["per_seed"][s] for s in seeds]
-        diff = statistics.fmean(r["final_test_acc"] - base[s]["final_test_acc"] for r, s in zip(runs, seeds))
-        timed = name in timing and baseline in timing
-        lines.append(f"| {name} | {_change(entry['config'])} | {_seed_range(seeds)} | "
-                     f"{statistics.fmean(r['final_test_acc'] for r in runs):.3f} | "
-                     f"{'-' if name == baseline else f'{diff:+.3f}'} | "
-                     f"{min(r['last5_min_test_acc'] for r in runs):.2f} | "
-                     f"{f'{timing[name]:.2f}' if timed else '-'} | "
-                     f"{f'{timing[baseline] / timing[name]:.2f}×' if timed else '-'} |")
-    return "\n".join(lines)
-
-
-def _seed_range(seeds: list[str]) -> str:
-    ints = sorted(int(s) for s in seeds)
-    if len(ints) == 1:
-        return str(ints[0])
-    return f"{ints[0]}–{ints[-1]}" if ints == list(range(ints[0], ints[-1] + 1)) else ", ".join(map(str, ints))
 
 
 def summary(saved: dict, names: list[str], seeds: list[int]) -> str:

@@ -2,9 +2,10 @@
 import pytest
 import torch
 
-from experiments.part4_family.separable import (changes_table, default_c3, load_points, member_label, member_point,
-                                                parse_changes, part4_recipe, save_points, screen_table, separable_net,
-                                                separable_table, with_mid_bn)
+from experiments.part4_family.separable import (default_c3, load_points, member_label, member_point, parse_changes,
+                                                part4_recipe, save_points, separable_net, with_mid_bn)
+from tools.experiment_tables import changes_table, separable_table
+from tools.experiment_tables import separable_screen_table as screen_table
 from mnist_helpers import count_parameters
 from tools.notebook_code import notebook_model
 
