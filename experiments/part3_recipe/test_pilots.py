@@ -1,44 +1,37 @@
 """The grouped pilot model is n plain models side by side: same outputs, same gradients."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 from experiments.part3_recipe.pilots import DESIGNS, GroupedBatches, config, grouped_model, plain_model
+from experiments.part3_recipe.tolerance import drift
 from mnist_helpers import RandomRotateCrop, TensorLoader
 
 
-def _members(grouped, design, n):
-    """Plain models holding member i's slice of every grouped tensor."""
-    members = [plain_model(design) for _ in range(n)]
-    for i, member in enumerate(members):
-        for (name, g), (_, p) in zip(grouped.state_dict().items(), member.state_dict().items()):
-            if g.dim() == 0:
-                p.copy_(g)
-            else:
-                p.copy_(g.view(n, -1, *g.shape[1:])[i].reshape(p.shape))
-    return members
+# How close a grouped model must be to each member computed in float64 (the exact answer), relative to the
+# largest value compared. Measured with `python -m experiments.part3_recipe.tolerance` (30 draws for each design
+# and mode), natively on AVX-512 and with MNIST_CPU_ISA=avx2:
+# - float32 outputs: at most 7.3e-7 on either kind; a member with one weight moved by 1e-2 of the largest is off
+#   by at least 1.0e-5. The limit, 5e-6, is 7 times the drift and half the smallest bug.
+# - gradients: in float32 they drift by up to 1e-2 in some draws, on both kinds and in the plain model as much as
+#   in the grouped one (the first layer's gradient is a small difference of large terms), so no float32 tolerance
+#   separates rounding from a bug. In float64 the grouped model's gradients equal the member's exactly (0.0 on both
+#   kinds) and the bug moves them by at least 2.4e-2: the limit is 1e-9.
+OUTPUT_LIMIT = 5e-6
+GRADIENT_LIMIT_FLOAT64 = 1e-9
 
 
 @pytest.mark.parametrize("design", ["S8", "P14", "F2"])
 @pytest.mark.parametrize("train", [True, False])
 def test_grouped_model_equals_its_members(design, train):
-    torch.manual_seed(0)
-    n = 3
-    grouped = grouped_model(design, n)
-    members = _members(grouped, design, n)
-    x = torch.randn(16, n, 28, 28)
-    grouped.train(train)
-    out = grouped(x).view(16, n, 10)
-    for i, member in enumerate(members):
-        member.train(train)
-        torch.testing.assert_close(out[:, i], member(x[:, i:i + 1]), rtol=1e-4, atol=1e-5)
-    # the summed loss gives each member the gradient of its own mean loss
-    y = torch.randint(0, 10, (16, n))
-    F.cross_entropy(out.reshape(-1, 10), y.reshape(-1), reduction="none").view(16, n).mean(0).sum().backward()
-    first = next(grouped.parameters()).grad.view(n, -1)
-    for i, member in enumerate(members):
-        F.cross_entropy(member(x[:, i:i + 1]), y[:, i]).backward()
-        torch.testing.assert_close(first[i], next(member.parameters()).grad.flatten(), rtol=1e-4, atol=1e-6)
+    outputs, _, _, _, gradients64 = drift(design, train, seed=0)
+    assert outputs <= OUTPUT_LIMIT and gradients64 <= GRADIENT_LIMIT_FLOAT64, (outputs, gradients64)
+
+
+@pytest.mark.parametrize("design", ["S8", "P14", "F2"])
+@pytest.mark.parametrize("train", [True, False])
+def test_the_tolerance_still_catches_a_member_with_a_wrong_weight(design, train):
+    outputs, _, _, _, gradients64 = drift(design, train, seed=0, perturb=1e-2)
+    assert outputs > OUTPUT_LIMIT and gradients64 > GRADIENT_LIMIT_FLOAT64, (outputs, gradients64)
 
 
 def test_grouped_batches_are_the_notebook_loaders_batches():
@@ -62,7 +55,7 @@ def test_every_design_is_under_the_part3_budget():
 
 
 def test_pilot_tables_compare_each_config_with_the_rounds_baseline():
-    from experiments.part3_recipe.tables import config_change, design_tradeoff_table, pilot_table
+    from tools.experiment_tables import config_change, design_tradeoff_table, pilot_table
 
     def run(cfg, mean, worst, lasts):
         return {"config": cfg, "params": 7954, "final_test_acc_mean": mean, "final_test_acc_std": 0.04,
@@ -87,7 +80,7 @@ def test_pilot_tables_compare_each_config_with_the_rounds_baseline():
 
 
 def test_paired_sweep_table_lines_up_the_common_seeds():
-    from experiments.part3_recipe.tables import paired_sweep_table
+    from tools.experiment_tables import paired_sweep_table
     run = lambda final, low: {"final_test_acc": final, "last5_min_test_acc": low}
     before = {"per_seed": {"0": run(99.40, 99.38), "1": run(99.50, 99.45), "2": run(99.5, 99.5)}}
     after = {"target": 99.4, "per_seed": {"0": run(99.50, 99.47), "1": run(99.46, 99.41)}}
