@@ -10,11 +10,21 @@ the figures as shares there.
 
 ``--batch-size`` times other batch sizes with the same recipe (the learning rate is left as it is: this
 measures time, not accuracy); the epoch figures then show whether a larger batch is a lever here.
+
+``--kinds native avx2`` times the step once per CPU kind, each in a fresh process (``MNIST_CPU_ISA`` must be
+set before PyTorch starts), and prints them side by side with their ratio; ``--settings`` adds levers that
+keep the maths (``contiguous`` memory instead of channels-last, ``1-thread``, ``compile``: ``torch.compile``
+of the model). ``--save`` writes the table to ``results/benchmark_step_breakdown.json`` for docs/speed.md.
+
+    python -m benchmarks.step_breakdown --kinds native avx2 --settings notebook contiguous 1-thread compile --save
 """
 from __future__ import annotations
 
 import argparse
 import functools
+import json
+import os
+import subprocess
 import sys
 import time
 
@@ -28,9 +38,16 @@ from tools.notebook_code import notebook_constants, notebook_model
 PHASES = ("batch and augmentation", "forward and backward", "optimizer and schedule", "EMA")
 
 
-def part3_setup(device: torch.device, batch_size: int | None = None):
+SETTINGS = ("notebook", "contiguous", "1-thread", "compile")
+
+
+def part3_setup(device: torch.device, batch_size: int | None = None, setting: str = "notebook"):
     """The Part-3 notebook's loader, model, optimizer, scheduler, label smoothing and EMA, on ``device``
-    (at ``batch_size`` instead of the notebook's, if given)."""
+    (at ``batch_size`` instead of the notebook's, if given; ``setting``: one of ``SETTINGS``)."""
+    if setting not in SETTINGS:
+        raise ValueError(f"unknown setting {setting!r}; one of {', '.join(SETTINGS)}")
+    if setting == "1-thread":
+        torch.set_num_threads(1)
     notebook_batch, peak_lr, decay, smoothing, warmup, floor = notebook_constants(
         "part3", "BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS", "FLOOR_EPOCH")
     batch_size = batch_size or notebook_batch
@@ -40,10 +57,14 @@ def part3_setup(device: torch.device, batch_size: int | None = None):
     images, labels = load_mnist_tensors("train")
     loader = TensorLoader(images, labels, batch_size, shuffle=True, seed=1, device=device,
                           augment=RandomRotateCrop(degrees=15, crop_prob=0.1, crop_size=22))
-    model = notebook_model("part3").to(device, memory_format=torch.channels_last)
+    memory = torch.contiguous_format if setting == "contiguous" else torch.channels_last
+    model = notebook_model("part3").to(device, memory_format=memory)
     optimizer = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9, nesterov=True)
     scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=warmup, floor_epoch=floor)
-    return loader, model, optimizer, scheduler, smoothing, ema_model(model, decay=decay)
+    ema = ema_model(model, decay=decay)
+    if setting == "compile":
+        model = torch.compile(model)  # the same parameters as the EMA's source; the first steps compile
+    return loader, model, optimizer, scheduler, smoothing, ema
 
 
 def _synchronize(device: torch.device) -> None:
@@ -77,7 +98,7 @@ def breakdown(device="cpu", steps: int = 200, warmup: int = 10, setup=part3_setu
             scheduler.step()
         _synchronize(device); marks.append(time.perf_counter())
         if ema is not None:
-            ema.update_parameters(model)
+            ema.update_parameters(getattr(model, "_orig_mod", model))
         _synchronize(device); marks.append(time.perf_counter())
         if step >= warmup:
             for name, a, b in zip(PHASES, marks, marks[1:]):
@@ -95,18 +116,77 @@ def format_breakdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _in_fresh_process(kind: str, setting: str, steps: int, batch_size: int | None) -> dict:
+    """One CPU breakdown in a new Python process running as CPU ``kind`` (``native`` or ``avx2``)."""
+    env = {**os.environ, "MNIST_CPU_ISA": kind}
+    for name in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "benchmarks.step_breakdown", "--json", "--steps", str(steps), "--device", "cpu",
+               "--settings", setting] + (["--batch-size", str(batch_size)] if batch_size else [])
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {kind} / {setting} breakdown failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(results: dict) -> str:
+    """Per setting, each kind's milliseconds per phase and epoch seconds, and the ratio to the first kind."""
+    kinds = list(next(iter(results.values())))
+    lines = [f"{'setting':<11} {'phase':<24}" + "".join(f"{k:>12}" for k in kinds) +
+             "".join(f"{k + ' / ' + kinds[0]:>16}" for k in kinds[1:])]
+    for setting, by_kind in results.items():
+        first = by_kind[kinds[0]]
+        for phase in (*PHASES, "epoch (s)"):
+            if phase == "epoch (s)":
+                values = [sum(r["ms_per_step"].values()) * r["steps_per_epoch"] / 1000 for r in by_kind.values()]
+            else:
+                values = [r["ms_per_step"][phase] for r in by_kind.values()]
+            lines.append(f"{setting:<11} {phase:<24}" + "".join(f"{v:12.2f}" for v in values) +
+                         "".join(f"{v / values[0]:15.2f}×" for v in values[1:]))
+        lines[-1] += f"   ({first['cpu_kind']} vs {', '.join(r['cpu_kind'] for r in list(by_kind.values())[1:])})"
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.step_breakdown", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, nargs="+", default=[None],
                         help="batch sizes to time (default: the notebook's)")
+    parser.add_argument("--settings", nargs="+", default=["notebook"], choices=SETTINGS)
+    parser.add_argument("--kinds", nargs="+", choices=["native", "avx2"],
+                        help="time each CPU kind in its own process, side by side")
+    parser.add_argument("--save", action="store_true", help="with --kinds: write results/benchmark_step_breakdown.json")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one result as JSON (for --kinds)
     args = parser.parse_args(argv)
     if args.steps < 1 or any(b is not None and b < 1 for b in args.batch_size):
         parser.error("--steps and --batch-size must be at least 1")
+    if args.save and not args.kinds:
+        parser.error("--save needs --kinds")
+    if args.kinds:
+        if len(args.batch_size) > 1 or args.device != "cpu":
+            parser.error("--kinds times one batch size on the CPU")
+        results = {setting: {kind: _in_fresh_process(kind, setting, args.steps, args.batch_size[0])
+                             for kind in args.kinds} for setting in args.settings}
+        print(side_by_side(results))
+        if args.save:
+            from mnist_helpers.results import save_results
+            path = save_results("benchmark_step_breakdown", {
+                "command": "python -m benchmarks.step_breakdown " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "torch_version": torch.__version__, "results": results})
+            print(f"-> {path.name}")
+        return 0
+    threads = torch.get_num_threads()
     for batch_size in args.batch_size:
-        setup = functools.partial(part3_setup, batch_size=batch_size)
-        print(format_breakdown(breakdown(args.device, args.steps, setup=setup)), flush=True)
+        for setting in args.settings:
+            torch.set_num_threads(threads)  # the 1-thread setting lowers it for itself only
+            setup = functools.partial(part3_setup, batch_size=batch_size, setting=setting)
+            result = breakdown(args.device, args.steps, setup=setup)
+            if args.json:
+                from mnist_helpers.cpu_kind import cpu_kind
+                print(json.dumps({**result, "setting": setting, "cpu_kind": cpu_kind(), "threads": torch.get_num_threads()}))
+            else:
+                print(f"{setting}:\n{format_breakdown(result)}", flush=True)
     return 0
 
 
