@@ -8,7 +8,7 @@
 // runs both on the same canvas pixels and checks that the mean absolute difference stays below 1e-5
 // (of a pixel range of 1); measured: at most 1.3e-9, float rounding only.
 //
-// The page draws on a clean white canvas, where digits.py's paper_brightness finds the paper flat and
+// The page draws on a clean white canvas, where digits.py's paper_is_flat finds the paper flat and
 // takes the median of the border; so that is all inkOnDark does here (the shadow and uneven-paper
 // step for photos, and the levelled, grain-averaged map that digits.py finds a photo's box on, are
 // left out: on flat paper digits.py finds the box on the ink itself). Every step after it is the same:

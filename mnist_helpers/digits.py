@@ -7,12 +7,18 @@ placed in a 28x28 frame with its centre of mass at the centre, then normalised.
 A photo needs more than that, and gets it here: the paper's brightness is estimated and
 taken out (shadows and uneven light stay out of the box), the box is Otsu's threshold of
 the ink, strokes much thinner than MNIST's are thickened before scaling down (a pen line
-on a large photo would fade away), and the contrast is restored after it. HEIC/HEIF photos
+on a large photo would fade away), and the contrast is restored after it. The steps that
+adapt decide from the image itself, so that thin pen lines, thick marker strokes, soft and
+blurred ones, coarse scans and pale pencil all come out as solid MNIST-like strokes: flat
+paper is recognised away from the ink, the paper estimate's window grows until the strokes
+vanish from it, and the levelling window is twice the measured stroke width
+(``python -m tools.stress_digits`` measures each kind of image). HEIC/HEIF photos
 are read through pillow-heif. docs/digits.js repeats every step after the paper's
 brightness for the draw-a-digit page; tests/test_web.py checks that the two agree.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -29,13 +35,18 @@ SIZE = 28
 CENTRE = 14.0                    # MNIST's mean centre of mass (row, column), 0-based pixel indices
 MIN_CONTRAST = 32                # ink must differ from the background by this much (of 255)
 PAPER_GRID = 64                  # the paper's brightness is estimated on a grid this many cells long ...
-PAPER_FILTER = 9                 # ... with a closing over this many cells (strokes narrower than this vanish)
+PAPER_FILTERS = (9, 13, 19, 27)  # ... with a closing over one of these many cells: the smallest that removes the strokes
+DARKEST = 200                    # the ink's contrast: the paper against the 200th darkest pixel (a thin line has more)
+STRONG_INK = 0.5                 # ink this share of its contrast or more counts as a stroke's body when choosing the closing
 FLAT_PAPER = 16                  # paper varying less than this (of 255) is treated as flat
+INK_HALO = 0.03                  # the flat-paper test looks at the page this share of its long side away from any ink
+MAX_STROKE = 0.2                 # what is darker than the paper and wider than this share of the long side is no stroke
+DARK_EDGE = 0.05                 # nor is what covers more than this share of the border: the digit has a margin
 STROKE = 0.12                    # MNIST's strokes are about 2.4 pixels wide in its 20-pixel box
 WORK_SIZE = 100                  # thin strokes are thickened on an image about this large
 INK_PERCENTILE = 90              # after scaling down, this percentile of the ink is made 255
 LEVEL_GRID = 200                 # on a photo, what is left of shading is levelled on a grid this many cells long ...
-LEVEL_RADIUS = 6                 # ... with a box of this radius in cells (thin strokes stand out of it)
+LEVEL_RADIUS = 6                 # ... with a box of this radius in cells, or of two stroke widths (about four across)
 
 
 pillow_heif.register_heif_opener()  # phones save photos as HEIC/HEIF; Pillow reads them through pillow-heif
@@ -93,22 +104,73 @@ def _box_mean(image: np.ndarray, radius: int) -> np.ndarray:
     return (table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]) / (k * k)
 
 
+def _grow(mask: np.ndarray, radius: int) -> np.ndarray:
+    """``mask`` widened by ``radius`` pixels in every direction (a square window)."""
+    return _box_mean(mask.astype(np.float64), radius) > 0 if radius > 0 else mask
+
+
+def paper_is_flat(page: np.ndarray, flat: float) -> bool:
+    """Whether the paper of ``page`` (dark ink on light paper) is one brightness, ``flat``, away from the ink.
+
+    The ink and its soft edge (darker than the paper by a sixth of the ink's contrast, or by
+    :data:`FLAT_PAPER`) are set aside with a margin of :data:`INK_HALO` of the long side; the rest, averaged
+    over 3x3 pixels against grain, must stay within :data:`FLAT_PAPER` of itself (2nd to 98th percentile).
+    A scan, a drawing, coloured or grey paper are flat however thick their strokes; a photo's shading is not,
+    and neither is a page where what is darker than the paper reaches along the border (:data:`DARK_EDGE`) or is
+    too wide to be strokes (:data:`MAX_STROKE`): the hard-edged shadow of a phone, say.
+    """
+    dark = flat - page
+    inkish = dark > max(FLAT_PAPER, dark.max() / 6)
+    edge = np.concatenate([inkish[0], inkish[-1], inkish[:, 0], inkish[:, -1]])
+    if edge.mean() > DARK_EDGE or stroke_width(inkish) > MAX_STROKE * max(page.shape):  # a shadow, not strokes
+        return False
+    rest = _box_mean(page, 1)[~_grow(inkish, max(1, round(INK_HALO * max(page.shape))))]
+    if rest.size < 0.1 * page.size:  # hardly any paper left to judge by
+        return False
+    low, high = np.percentile(rest, [2, 98])
+    return high - low < FLAT_PAPER
+
+
+def _closing(coarse: Image.Image, cells: int) -> np.ndarray:
+    closed = coarse.filter(ImageFilter.MaxFilter(cells)).filter(ImageFilter.MinFilter(cells))
+    return _box_mean(np.asarray(closed, dtype=np.float64), 1)
+
+
+def closing_cells(coarse: Image.Image, contrast: float) -> int:
+    """The closing of :func:`paper_brightness`, in cells: the smallest of :data:`PAPER_FILTERS` beyond which a
+    larger one finds little more strong ink on the grid (at least :data:`STRONG_INK` of the ink's
+    ``contrast``). A stroke wider than the window stays in the paper estimate and its middle is lost, so a
+    wider window finds it, as dark as the ink; a shadow filled in by a wider window is far paler than ink, and a
+    thin pen line, averaged over its cells, is pale on the grid at any window."""
+    page = np.asarray(coarse, dtype=np.float64)
+    areas = [int((np.maximum(_closing(coarse, cells), page) - page >= STRONG_INK * contrast).sum())
+             for cells in PAPER_FILTERS]
+    for cells, area, wider in zip(PAPER_FILTERS, areas, areas[1:]):
+        if wider <= 1.2 * area + 2:
+            return cells
+    return PAPER_FILTERS[-1]
+
+
 def paper_brightness(page: np.ndarray) -> np.ndarray | float:
     """The paper's brightness under the ink of ``page`` (dark ink on light paper).
 
-    A morphological closing on a coarse grid (long side :data:`PAPER_GRID` pixels): the maximum over
-    :data:`PAPER_FILTER` cells removes the strokes, the minimum over as many restores the shapes of shadows and
-    uneven light, which are larger; then smoothed and scaled back up. Where it varies by less than
-    :data:`FLAT_PAPER` it is taken as flat and the median of the border (a scan, a drawing on a clean canvas).
+    Flat paper (:func:`paper_is_flat`: a scan, a drawing on a clean canvas) is the median of the border.
+    Otherwise a morphological closing on a coarse grid (long side :data:`PAPER_GRID` pixels): the maximum over
+    a window removes the strokes, the minimum over as many restores the shapes of shadows and uneven light,
+    which are larger; then smoothed and scaled back up. The window is chosen from the image
+    (:func:`closing_cells`), so that thick strokes go too. Where the estimate varies by less than
+    :data:`FLAT_PAPER` it is taken as flat after all.
     """
     border = np.concatenate([page[0], page[-1], page[:, 0], page[:, -1]])
     flat = float(np.median(border))
+    if paper_is_flat(page, flat):
+        return flat
     h, w = page.shape
     step = max(1.0, max(h, w) / PAPER_GRID)
     grid = (max(1, round(w / step)), max(1, round(h / step)))
     coarse = Image.fromarray(page.astype(np.float32), mode="F").resize(grid, Image.BOX)
-    closed = coarse.filter(ImageFilter.MaxFilter(PAPER_FILTER)).filter(ImageFilter.MinFilter(PAPER_FILTER))
-    smooth = _box_mean(np.asarray(closed, dtype=np.float64), 1)
+    darkest = np.partition(page.ravel(), min(DARKEST, page.size - 1))[min(DARKEST, page.size - 1)]
+    smooth = _closing(coarse, closing_cells(coarse, flat - float(darkest)))  # against the ink's contrast
     paper = np.asarray(Image.fromarray(smooth.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR), dtype=np.float64)
     if paper.max() - paper.min() < FLAT_PAPER:
         return flat
@@ -140,8 +202,12 @@ def ink_and_evidence(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return ink, ink
     h, w = ink.shape
     step = max(1, max(h, w) // LEVEL_GRID)
+    radius = LEVEL_RADIUS
+    if ink.max() >= MIN_CONTRAST:  # a stroke stands out of its local mean only in a window wider than itself
+        width = stroke_width(ink >= max(otsu_threshold(ink), 0.2 * float(ink.max())))
+        radius = min(max(LEVEL_RADIUS, math.ceil(2 * width / step)), LEVEL_GRID // 4)
     coarse = Image.fromarray(ink.astype(np.float32), mode="F").resize((max(1, w // step), max(1, h // step)), Image.BOX)
-    local = _box_mean(np.asarray(coarse, dtype=np.float64), LEVEL_RADIUS)
+    local = _box_mean(np.asarray(coarse, dtype=np.float64), radius)
     local = np.asarray(Image.fromarray(local.astype(np.float32), mode="F").resize((w, h), Image.BILINEAR), dtype=np.float64)
     return ink, _box_mean(np.clip(ink - local, 0, None), 1)
 

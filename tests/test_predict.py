@@ -9,7 +9,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from mnist_helpers import TensorLoader
-from mnist_helpers.digits import DigitImageError, ink_box, ink_on_dark, load_grayscale, mnist_style
+from mnist_helpers.digits import (DigitImageError, ink_and_evidence, ink_box, ink_on_dark, ink_threshold, load_grayscale,
+                                   mnist_style)
 from mnist_helpers.export import export_onnx, load_model
 from mnist_helpers.paths import repo_root
 from mnist_helpers.predict import main, predict_files
@@ -251,3 +252,20 @@ def test_cli_without_a_model_says_what_to_do(tmp_path, capsys):
 def test_load_grayscale_refuses_a_folder(tmp_path):
     with pytest.raises(DigitImageError, match="folder"):
         load_grayscale(tmp_path)
+
+
+def test_a_hard_edged_shadow_stays_out_of_the_box():
+    """The shadow of a phone across part of the page: darker than the paper, sharp-edged, and far too wide to be a
+    stroke, so the paper is not taken as flat and the shadow does not become ink."""
+    width, height = 1600, 1200
+    ink = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(ink)
+    draw.line([(200 + 3.5 * x, 150 + 3.5 * y) for x, y in PEN_DIGITS[7][0]], fill=255, width=5, joint="curve")
+    paper = np.full((height, width), 225.0)
+    paper[:, 1100:] = 140  # the shadow, right of the digit
+    cover = np.asarray(ink, dtype=np.float64) / 255
+    page = np.clip(paper * (1 - cover) + 30 * cover + np.random.default_rng(0).normal(0, 2, paper.shape), 0, 255)
+    ink_map, evidence = ink_and_evidence(page)
+    top, bottom, left, right = (int(v) for v in ink_box(evidence, ink_threshold(evidence)))
+    cols = [200 + 3.5 * x for x, _ in PEN_DIGITS[7][0]]
+    assert abs(left - min(cols)) <= 6 and abs(right - max(cols)) <= 6, (left, right, min(cols), max(cols))

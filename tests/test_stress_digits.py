@@ -1,0 +1,65 @@
+"""The photo path on every kind of digit image: the committed stress set (python -m tools.stress_digits)."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_helpers.digits import load_grayscale, mnist_style
+from mnist_helpers.paths import repo_root
+from mnist_helpers.results import load_results
+from tools.stress_digits import KINDS, generate, render, score
+
+ROOT = repo_root()
+STRESS = ROOT / "images" / "stress"
+MODEL = ROOT / "models" / "part3.pt2"
+
+
+@pytest.fixture(scope="module")
+def scores(data_root):
+    return score(STRESS, MODEL)
+
+
+def test_no_kind_falls_more_than_3_points_below_its_committed_figure(scores):
+    committed = load_results("stress_digits", ROOT / "results")["kinds"]
+    assert set(scores) == set(committed) == {"reference", *KINDS}
+    for kind, entry in scores.items():
+        assert entry["accuracy"] >= committed[kind]["accuracy"] - 3, (kind, entry, committed[kind])
+
+
+def test_nothing_that_a_person_can_read_is_refused(scores):
+    assert {kind: entry["refused"] for kind, entry in scores.items() if entry["refused"]} == {}
+
+
+def test_the_committed_stress_set_is_what_the_script_renders(tmp_path, data_root):
+    assert generate(tmp_path) == len(KINDS) * 60
+    for kind in KINDS:
+        made, committed = sorted((tmp_path / kind).iterdir()), sorted((STRESS / kind).iterdir())
+        assert [p.name for p in made] == [p.name for p in committed], kind
+        for new, old in zip(made[::15], committed[::15]):  # decoded pixels: the encoders are pinned
+            assert np.abs(load_grayscale(new) - load_grayscale(old)).mean() < 0.5, new.name
+
+
+def test_a_thick_marker_stroke_comes_out_solid_on_flat_paper_and_on_a_shaded_photo(data_root):
+    """A thick ring: the levelling and the paper estimate must not hollow its stroke out."""
+    from mnist_helpers import load_mnist
+
+    zero = load_mnist("test").data[3].numpy()  # a 0
+    rng = np.random.default_rng(0)
+    for kind in ("marker", "marker_photo"):
+        image = mnist_style(np.asarray(render(kind, zero, rng).convert("L"), dtype=float))
+        rows, cols = np.nonzero(image > 0.3)
+        band = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        # rows through the middle cross the ring twice: each crossing is one solid run of ink, not two edges
+        middle = band[band.shape[0] // 2] > 0.3
+        runs = np.count_nonzero(np.diff(middle.astype(int)) == 1) + int(middle[0])
+        assert runs == 2, (kind, np.round(band[band.shape[0] // 2], 2))
+
+
+def test_a_pale_pencil_digit_is_read_and_a_blank_page_is_not(data_root):
+    from mnist_helpers import load_mnist
+    from mnist_helpers.digits import DigitImageError
+
+    digit = np.asarray(Image.fromarray(load_mnist("test").data[0].numpy()).resize((112, 112), Image.BICUBIC), float)
+    page = 230 - 45 * digit / 255  # a contrast of 45 of 255
+    assert mnist_style(page).max() == pytest.approx(1.0)
+    with pytest.raises(DigitImageError, match="no ink"):
+        mnist_style(np.full((112, 112), 230.0) + np.random.default_rng(0).normal(0, 2, (112, 112)))
