@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from .cpu_kind import KIND_SUFFIXES, cpu_kind
 from .paths import repo_root, results_dir
 
 
@@ -31,14 +32,17 @@ def device_description(device) -> str:
     device = torch.device(device)
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads, {platform.machine()}, {cpu_kind()})"
     return f"{device.type} ({torch.get_num_threads()} threads, {platform.machine()})"
 
 
 def build_results(*, params: int, seed: int, history, device) -> dict:
     """The dict saved as ``results/partN.json``."""
     h = history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    kind = {"cpu_kind": cpu_kind()} if torch.device(device).type == "cpu" else {}
     return {"params": params, "epochs": len(h["test_acc"]), "seed": seed, "history": h,
-            **summarize(h), "device": device_description(device), "torch_version": torch.__version__}
+            **summarize(h), "device": device_description(device), **kind, "torch_version": torch.__version__}
 
 
 def save_results(name: str, results: dict, folder: Path | None = None) -> Path:
@@ -140,4 +144,25 @@ def frontier_text(points) -> str:
         lines.append(f"{member:>9} {p['params']:7,} {seeds:>9} "
                      f"{p['final_test_acc_mean']:10.2f}% {p['worst_last5_min_test_acc']:15.2f}% "
                      f"{'yes' if p['all_seeds_hold_target'] else 'no':>6} {train:9.2f}% {p['seconds_per_epoch']:10.1f}")
+    return "\n".join(lines)
+
+
+def committed_sweeps_text(name: str, target, label: str = "committed sweep", beyond: bool = False) -> str:
+    """One line per CPU kind for a committed sweep, ``results/<name>.json`` (AVX-512) and ``<name>_avx2.json``
+    (AVX2): how it stands against ``target``, and its seconds per training epoch on that kind (the median over
+    the seeds of each run's median).
+    ``beyond``: the sweep ran seeds other than the target's, so it counts the seeds that hold."""
+    lines = []
+    for suffix, kind in KIND_SUFFIXES.items():
+        sweep = committed_results(name + suffix)
+        if sweep is None:
+            lines.append(f"{label} on {kind}: none (results/{name + suffix}.json; see docs/results.md for its command)")
+            continue
+        seconds = statistics.median(r["seconds_per_epoch"] for r in sweep["per_seed"].values())
+        if beyond:
+            held, total, worst_seed, worst = target.sweep_holds(sweep)
+            verdict = f"{held} of {total} hold >= {target.accuracy}%; worst: seed {worst_seed} at {worst:.2f}%"
+        else:
+            verdict = target.sweep_verdict(sweep)
+        lines.append(f"{label} on {kind}: {verdict}; {seconds:.1f} s per training epoch")
     return "\n".join(lines)

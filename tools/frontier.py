@@ -15,9 +15,10 @@ import statistics
 import sys
 
 from mnist_helpers.results import load_results, save_results
+from mnist_helpers.targets import FRONTIER_BAR
 
 from .run_notebooks import notebook_paths
-from .sweep import run_sweep
+from .sweep import run_sweep, summarize_seeds
 
 # channel multipliers of Part-3's layout: about 1.5k, 2k, 3k, 4k, 6k and 8k parameters
 WIDTHS = (0.42, 0.5, 0.6, 0.7, 0.85, 1.0)
@@ -60,10 +61,12 @@ def main(argv=None) -> int:
         widths = {r.get("width") for r in sweep["per_seed"].values()}
         if len(widths) != 1 or None in widths:
             raise ValueError(f"results/{args.from_sweep}.json does not record one width for all its seeds")
+        sweep = {**sweep, **summarize_seeds(sweep["per_seed"], FRONTIER_BAR)}  # against the frontier's bar
         add(frontier_point(sweep, width=widths.pop()))
         save_results(args.name, {"notebook": f"notebooks/{notebook.name}", "points": points})
     for width in args.widths:
-        point = frontier_point(run_sweep(args.seeds, notebook, env={"MNIST_WIDTH": width}), width=width)
+        point = frontier_point(run_sweep(args.seeds, notebook, env={"MNIST_WIDTH": width}, target=FRONTIER_BAR),
+                               width=width)
         add(point)
         save_results(args.name, {"notebook": f"notebooks/{notebook.name}", "points": points})  # keep partial work
         print(f"width {width}: {point['params']:,} params, mean final {point['final_test_acc_mean']:.2f}%, "

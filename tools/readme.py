@@ -13,10 +13,11 @@ import statistics
 import sys
 from pathlib import Path
 
+from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
 from mnist_helpers.results import load_results
 from mnist_helpers.results import ablation_table
-from mnist_helpers.targets import PART3_MARGIN_GOAL, PART4_AIM_PARAMS, TARGETS, seed_range
+from mnist_helpers.targets import FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, RUN_MARGIN, TARGETS, seed_range
 
 DOCUMENTS = ("README.md", "docs/results.md", "docs/part3_recipe.md", "docs/speed.md")
 
@@ -76,9 +77,11 @@ def seeds_table(folder: Path, name: str = "part3_seeds") -> str:
                     f"{r['last5_min_test_acc']:.2f}% | {r['final_train_acc']:.2f}% | {r['seconds_per_epoch']:.1f} | "
                     f"{r.get('device', '?')}, {r.get('torch_version', '?')} |")
     part = name.split("_")[0]
+    if "cpu_kind" in s:
+        rows += ["", f"CPU kind: {s['cpu_kind']}; command: `{s.get('command', f'python -m tools.sweep --part {part}')}`."]
     rows += ["", f"Mean final test accuracy ± std: **{s['final_test_acc_mean']:.2f} ± {s['final_test_acc_std']:.2f}%**. "
                  f"Against the target: {TARGETS[part].sweep_verdict(s)}."]
-    if name == "part3_seeds":
+    if name.startswith("part3_seeds"):
         goal = PART3_MARGIN_GOAL
         mean_ok = s["final_test_acc_mean"] >= goal["mean_final_test_acc"]
         worst_ok = s["worst_last5_min_test_acc"] >= goal["worst_last5_min_test_acc"]
@@ -89,18 +92,68 @@ def seeds_table(folder: Path, name: str = "part3_seeds") -> str:
     return "\n".join(rows)
 
 
-def extra_seeds_table(folder: Path, names=("part4_more_seeds", "part4_w095_seeds")) -> str:
+def extra_seeds_table(folder: Path, names=("part4_more_seeds", "part4_more_seeds_avx2", "part4_w095_seeds")) -> str:
     """Part-4 members on seeds beyond the target's: one row per run, from each of ``names`` that exists."""
-    rows = ["| file | width | params | seed | final test acc | worst of last 5 | holds 99.4% |",
-            "|---|---:|---:|---:|---:|---:|---|"]
+    rows = [f"| file | width | params | seed | final test acc | worst of last 5 | holds {FRONTIER_BAR}% | "
+            f"holds the target, {TARGETS['part4'].accuracy}% |", "|---|---:|---:|---:|---:|---:|---|---|"]
     for name in names:
         if not (folder / f"{name}.json").is_file():
             continue
         for seed, r in load_results(name, folder)["per_seed"].items():
-            holds = r["last5_min_test_acc"] >= TARGETS["part4"].accuracy
+            holds = r["last5_min_test_acc"] >= FRONTIER_BAR
+            target = r["last5_min_test_acc"] >= TARGETS["part4"].accuracy
             rows.append(f"| {name}.json | {r['width']:g} | {r['params']:,} | {seed} | {r['final_test_acc']:.2f}% | "
-                        f"{r['last5_min_test_acc']:.2f}% | {'yes' if holds else 'no'} |")
+                        f"{r['last5_min_test_acc']:.2f}% | {'yes' if holds else 'no'} | {'yes' if target else 'no'} |")
     return "\n".join(rows)
+
+
+def kind_sweeps(folder: Path, name: str) -> dict[str, dict]:
+    """{CPU kind: sweep} for ``results/NAME.json`` (AVX-512) and ``results/NAME_avx2.json`` (AVX2), where present."""
+    return {kind: load_results(name + suffix, folder) for suffix, kind in KIND_SUFFIXES.items()
+            if (folder / f"{name}{suffix}.json").is_file()}
+
+
+def held_text(target, sweeps: dict[str, dict], worst: bool = True) -> str:
+    """How many seeds hold ``target`` on each CPU kind, e.g. "**12 of 12** on AVX-512, **11 of 12** on AVX2
+    (seeds 0–11); worst: seed 3, 99.43% (AVX-512), seed 5, 99.38% (AVX2)"."""
+    counts, lows, missed = [], [], []
+    for kind, sweep in sweeps.items():
+        held, total, worst_seed, low = target.sweep_holds(sweep)
+        counts.append(f"**{held} of {total}** on {kind}")
+        lows.append(f"seed {worst_seed}, {low:.2f}% ({kind})")
+        missing = [seed for seed in target.seeds if str(seed) not in sweep["per_seed"]]
+        if held < total or missing:
+            missed.append(kind + (f" ({seed_range(missing)} not run)" if missing else ""))
+    ranges = {seed_range(s["seeds"]) for s in sweeps.values()}
+    text = f"{', '.join(counts)} ({'; '.join(sorted(ranges))})"
+    if not worst:  # seeds beyond the target's: counted, not judged
+        return text
+    return text + "; worst: " + ", ".join(lows) + (f"; target NOT met on {' and '.join(missed)}" if missed else "")
+
+
+def epoch_seconds_text(part: str, folder: Path) -> str:
+    """"X s on AVX-512 (device) and Y s on AVX2 (device)": per kind, the median over its sweep's seeds of each
+    run's median training epoch (a seed slowed by other work on the machine does not move it)."""
+    sweeps = kind_sweeps(folder, f"{part}_seeds")
+    return " and ".join(f"{statistics.median(r['seconds_per_epoch'] for r in s['per_seed'].values()):.1f} s "
+                        f"on {kind} ({next(iter(s['per_seed'].values()))['device']})" for kind, s in sweeps.items())
+
+
+def run_margins_table(folder: Path) -> str:
+    """Each notebook's own seed on each CPU kind: the worst of its target's last epochs and its margin."""
+    rows = ["| part | seed | CPU kind | target | worst of its last epochs | margin | from |", "|---|---:|---|---:|---:|---:|---|"]
+    for name, title in PARTS.items():
+        target = TARGETS[name]
+        seed = load_results(name, folder)["seed"] if (folder / f"{name}.json").is_file() else 1
+        for kind, sweep in kind_sweeps(folder, f"{name}_seeds").items():
+            run = sweep["per_seed"].get(str(seed))
+            if run is None:
+                continue
+            low = min(run["test_acc"][-target.last_epochs:])
+            rows.append(f"| {title} | {seed} | {kind} | {target.accuracy}% | {low:.2f}% | {low - target.accuracy:+.2f} | "
+                        f"`{sweep.get('command', f'python -m tools.sweep --part {name}')}` |")
+    return "\n".join(rows + ["", f"Every notebook's own seed keeps a margin of at least {RUN_MARGIN} points on both kinds "
+                                 f"(`RUN_MARGIN`; tests/test_repository.py checks it)."])
 
 
 def parts_table(folder: Path) -> str:
@@ -111,16 +164,18 @@ def parts_table(folder: Path) -> str:
         if not (folder / f"{name}.json").is_file():
             continue
         r, target = load_results(name, folder), TARGETS[name]
-        if target.seeds and (folder / f"{name}_seeds.json").is_file():
-            sweep = load_results(f"{name}_seeds", folder)
-            held, total, worst_seed, worst = target.sweep_holds(sweep)
-            seeds = (f"**{held} of {total}** ({seed_range(sweep['seeds'])}); worst: seed {worst_seed}, {worst:.2f}%")
-            if (folder / f"{name}_more_seeds.json").is_file():  # the same model on seeds beyond the target's
-                more = load_results(f"{name}_more_seeds", folder)
-                held, total, _, _ = target.sweep_holds(more)
-                seeds += f"; beyond the target, {held} of {total} ({seed_range(more['seeds'])})"
+        sweeps = kind_sweeps(folder, f"{name}_seeds")
+        if target.seeds and sweeps:
+            seeds = held_text(target, sweeps)
+            more = kind_sweeps(folder, f"{name}_more_seeds")  # the same model on seeds beyond the target's
+            if more:
+                seeds += "; beyond the target, " + held_text(target, more, worst=False)
         elif target.seeds:
             seeds = "not swept yet"
+        elif sweeps:  # the notebook's own seed, run on each CPU kind
+            seeds = ", ".join(f"{'holds' if held == total else 'MISSES'} on {kind}" for kind, (held, total, _, _) in
+                              ((k, target.sweep_holds(s)) for k, s in sweeps.items()))
+            seeds += f" (seed {r['seed']}, not swept)"
         else:
             seeds = f"{'holds' if not target.problems(r['params'], r['history']['test_acc']) else 'MISSES'} on seed {r['seed']} (not swept)"
         budget = f"{'≤' if target.params_inclusive else '<'} {target.max_params:,} params"
@@ -129,19 +184,60 @@ def parts_table(folder: Path) -> str:
                     f"| {budget}, ≥ {target.accuracy}% in {held_in} of {target.max_epochs} epochs | {seeds} |")
     rows += ["", "Final test accuracy: the notebook's committed run (seed 1), at its last epoch. "
                  "Seeds: `python -m tools.sweep` reruns the notebook once per seed ([all runs](docs/results.md))."]
-    if (folder / "part3_seeds.json").is_file():
-        s, goal = load_results("part3_seeds", folder), PART3_MARGIN_GOAL
+    goal = PART3_MARGIN_GOAL
+    for kind, s in kind_sweeps(folder, "part3_seeds").items():
         mean, worst = s["final_test_acc_mean"], s["worst_last5_min_test_acc"]
-        rows.append(f"Part-3's margin goal beyond its target, a mean final of at least {goal['mean_final_test_acc']}% "
-                    f"and every seed at least {goal['worst_last5_min_test_acc']}% in its last 5 epochs: the mean is "
-                    f"{'met' if mean >= goal['mean_final_test_acc'] else 'not met'} ({mean:.2f}%), the worst seed "
-                    f"{'met' if worst >= goal['worst_last5_min_test_acc'] else 'not met'} ({worst:.2f}%).")
+        rows.append(f"Part-3's margin goal beyond its target on {kind}, a mean final of at least "
+                    f"{goal['mean_final_test_acc']}% and every seed at least {goal['worst_last5_min_test_acc']}% in its "
+                    f"last 5 epochs: the mean is {'met' if mean >= goal['mean_final_test_acc'] else 'not met'} "
+                    f"({mean:.2f}%), the worst seed {'met' if worst >= goal['worst_last5_min_test_acc'] else 'not met'} "
+                    f"({worst:.2f}%).")
+    if kind_sweeps(folder, "part3_seeds"):
+        rows.append(f"A Part-3 training epoch takes about {epoch_seconds_text('part3', folder)}.")
     small = [p for name in ("part4_frontier", "part4_separable") if (folder / f"{name}.json").is_file()
              for p in load_results(name, folder)["points"] if p["params"] <= PART4_AIM_PARAMS]
     if small:
         held = [p for p in small if p["all_seeds_hold_target"]]
         rows.append(f"Part-4 aimed at {PART4_AIM_PARAMS:,} parameters: {len(held)} of the {len(small)} members measured "
-                    f"that small hold 99.4% on every seed they ran.")
+                    f"that small hold {FRONTIER_BAR}% on every seed they ran.")
+    return "\n".join(rows)
+
+
+def step_breakdown_table(folder: Path) -> str:
+    """docs/speed.md: a Part-3 training step per phase on each CPU kind (``python -m benchmarks.step_breakdown
+    --kinds ... --save``), each setting's milliseconds per step and the ratio to the first kind."""
+    b = load_results("benchmark_step_breakdown", folder)
+    first = next(iter(b["results"].values()))
+    kinds = [r["cpu_kind"] for r in first.values()]
+    rows = ["| setting | phase | " + " | ".join(f"{k} (ms)" for k in kinds) + " | " +
+            " | ".join(f"{k.split()[0]} / {kinds[0].split()[0]}" for k in kinds[1:]) + " |",
+            "|---|---|" + "---:|" * (2 * len(kinds) - 1)]
+    for setting, by_kind in b["results"].items():
+        runs = list(by_kind.values())
+        for phase in (*runs[0]["ms_per_step"], "epoch"):
+            if phase == "epoch":
+                values = [sum(r["ms_per_step"].values()) * r["steps_per_epoch"] / 1000 for r in runs]
+                cells = [f"**{v:.2f} s**" for v in values]
+            else:
+                values = [r["ms_per_step"][phase] for r in runs]
+                cells = [f"{v:.2f}" for v in values]
+            rows.append(f"| {setting} | {phase} | " + " | ".join(cells) + " | " +
+                        " | ".join(f"{v / values[0]:.2f}×" for v in values[1:]) + " |")
+    rows += ["", f"Batch {runs[0]['batch_size']}, {runs[0]['steps_per_epoch']} steps per epoch, on "
+                 f"{runs[0]['threads']} threads (1 for the 1-thread setting), torch {b['torch_version']}; each kind and "
+                 f"setting in a fresh process: `{b['command']}`."]
+    return "\n".join(rows)
+
+
+def stress_digits_table(folder: Path) -> str:
+    """docs/results.md: the Part-3 model on each kind of digit image (``python -m tools.stress_digits --score --save``)."""
+    b = load_results("stress_digits", folder)
+    rows = ["| kind of image | right | of | accuracy | refused |", "|---|---:|---:|---:|---:|"]
+    for kind, entry in b["kinds"].items():
+        name = "plain 28×28 MNIST inputs (reference)" if kind == "reference" else kind.replace("_", " ")
+        rows.append(f"| {name} | {entry['right']} | {entry['of']} | {entry['accuracy']:.1f}% | {entry['refused']} |")
+    rows += ["", f"{b['per_class']} MNIST test digits of each class, the same digits for every kind; "
+                 f"the committed Part-3 model (`models/part3.pt2`); `{b['command']}`."]
     return "\n".join(rows)
 
 
@@ -227,25 +323,34 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
               "gpu-benchmark": gpu_benchmark_table(folder)}
     if has("part3_seeds"):
         blocks["seeds"] = seeds_table(folder)
+    if has("part3_seeds_avx2"):
+        blocks["seeds-avx2"] = seeds_table(folder, "part3_seeds_avx2")
+    blocks["run-margins"] = run_margins_table(folder)
     if has("part3_ablation"):
         blocks["part3-ablation"] = "```\n" + ablation_table(load_results("part3_ablation", folder)) + "\n```"
     blocks.update(_recipe_search_blocks(folder))
     if has("part4_seeds"):
         blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
+    if has("part4_seeds_avx2"):
+        blocks["part4-seeds-avx2"] = seeds_table(folder, "part4_seeds_avx2")
     if has("part4_more_seeds"):
         blocks["part4-more-seeds"] = extra_seeds_table(folder)
     if has("part4_frontier"):
         blocks["frontier"] = frontier_table(folder)
     if has("part4_separable"):
-        from experiments.part4_family.separable import changes_table, separable_table
+        from .experiment_tables import changes_table, separable_table
         blocks["part4-separable"] = separable_table(load_results("part4_separable", folder)["points"])
         blocks["part4-changes"] = changes_table(load_results("part4_separable", folder)["points"])
     part4_screen = folder.parent / "experiments" / "part4_family" / "screen.json"
     if part4_screen.is_file():
-        from experiments.part4_family.separable import screen_table
-        blocks["part4-screen"] = screen_table(load_results("screen", part4_screen.parent)["points"])
+        from .experiment_tables import separable_screen_table
+        blocks["part4-screen"] = separable_screen_table(load_results("screen", part4_screen.parent)["points"])
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
+    if has("stress_digits"):
+        blocks["stress-digits"] = stress_digits_table(folder)
+    if has("benchmark_step_breakdown"):
+        blocks["step-breakdown-kinds"] = step_breakdown_table(folder)
     if has("benchmark_notebook_before_after"):
         blocks["notebook-before-after"] = notebook_before_after_table(folder)
     for name in PARTS:
@@ -257,7 +362,7 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
 
 def _recipe_search_blocks(folder: Path) -> dict[str, str]:
     """The recipe search's tables (docs/part3_recipe.md), from experiments/part3_recipe/ and the sweeps."""
-    from experiments.part3_recipe.tables import design_tradeoff_table, paired_sweep_table, pilot_table
+    from .experiment_tables import design_tradeoff_table, paired_sweep_table, pilot_table
 
     blocks = {}
     has = lambda name: (folder / f"{name}.json").is_file()
@@ -271,8 +376,8 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
             "full augmentation", "Part-3 now") + "\n```"
     screen_file = folder.parent / "experiments" / "fast_recipe" / "screen.json"
     if screen_file.is_file():
-        from experiments.fast_recipe.screen import screen_table
-        blocks["speed-screen"] = screen_table(load_results("screen", screen_file.parent))
+        from .experiment_tables import speed_screen_table
+        blocks["speed-screen"] = speed_screen_table(load_results("screen", screen_file.parent))
     pilots_file = folder.parent / "experiments" / "part3_recipe" / "pilots.json"
     if pilots_file.is_file():
         pilots = load_results("pilots", pilots_file.parent)

@@ -6,7 +6,8 @@ committed run is left untouched, and writes ``results/part3_seeds.json`` after e
 with each seed's device and torch version. ``--add`` keeps the seeds already in the file
 (to resume a sweep, or to add seeds run elsewhere); ``--seeds 20 21 --name NAME`` tries
 other seeds without touching the README and docs tables; ``--part part4`` sweeps the Part-4 notebook
-(seeds 0-4, ``results/part4_seeds.json``).
+(seeds 0-4, ``results/part4_seeds.json``). Run as AVX2 (``MNIST_CPU_ISA=avx2``, or on an AVX2 machine),
+the default file is ``results/PART_seeds_avx2.json``; every file records its CPU kind and command.
 """
 from __future__ import annotations
 
@@ -20,40 +21,45 @@ from pathlib import Path
 
 from nbclient.exceptions import CellExecutionError
 
+from mnist_helpers.cpu_kind import ISA_ENV, KIND_SUFFIXES, cpu_kind, kind_suffix, requested
 from mnist_helpers.paths import results_dir
 from mnist_helpers.results import load_results, save_results
-from mnist_helpers.targets import TARGETS
+from mnist_helpers.targets import TARGETS, worst_of_last
 
 from .run_notebooks import execute_notebook, notebook_paths
 
 
-def summarize_seeds(per_seed: dict, target: float = TARGETS["part3"].accuracy) -> dict:
-    """Mean ± std of the final-epoch accuracy, the worst last-5 minimum, and whether every seed held."""
+def summarize_seeds(per_seed: dict, target: float = TARGETS["part3"].accuracy, last_epochs: int = 5) -> dict:
+    """Mean ± std of the final-epoch accuracy, the worst last-5 minimum, and whether every seed held ``target``
+    in each of its last ``last_epochs`` epochs."""
     finals = [r["final_test_acc"] for r in per_seed.values()]
     worst = min(r["last5_min_test_acc"] for r in per_seed.values())
+    held = all(worst_of_last(r, last_epochs) >= target for r in per_seed.values())
     return {
         "seeds": [int(s) for s in per_seed],
         "final_test_acc_mean": statistics.fmean(finals),
         "final_test_acc_std": statistics.stdev(finals) if len(finals) > 1 else 0.0,
         "worst_last5_min_test_acc": worst,
         "target": target,
-        "all_seeds_hold_target": worst >= target,
+        "all_seeds_hold_target": held,
     }
 
 
 def run_sweep(seeds, notebook: Path, env: dict | None = None, *, per_seed: dict | None = None,
-              on_seed=None) -> dict:
+              on_seed=None, target: float | None = None) -> dict:
     """Execute ``notebook`` once per seed (with ``env`` added) and collect each run's results.
 
     ``per_seed`` holds runs to keep (from an earlier sweep); ``on_seed(sweep)`` is called with the
-    sweep so far after every seed, so an interrupted sweep keeps what it finished.
+    sweep so far after every seed, so an interrupted sweep keeps what it finished. ``target``: the accuracy
+    that every seed's last epochs must reach (default: the part's target).
     """
     part = notebook.name.split("_")[0]
+    target = TARGETS[part].accuracy if target is None else target
     per_seed = dict(per_seed or {})
 
     def sweep() -> dict:
         ordered = dict(sorted(per_seed.items(), key=lambda item: int(item[0])))
-        return {"notebook": f"notebooks/{notebook.name}", **summarize_seeds(ordered, TARGETS[part].accuracy),
+        return {"notebook": f"notebooks/{notebook.name}", **summarize_seeds(ordered, target, TARGETS[part].last_epochs),
                 "per_seed": ordered}
 
     for seed in seeds:
@@ -74,7 +80,7 @@ def run_sweep(seeds, notebook: Path, env: dict | None = None, *, per_seed: dict 
                 print(f"  seed {seed} MISSED the target: {err.evalue}", flush=True)
             run = load_results(part, tmp / "results")
         keep = ("params", "width", "epochs", "seed", "final_test_acc", "best_test_acc", "last5_min_test_acc",
-                "final_train_acc", "seconds_per_epoch", "device", "torch_version")
+                "final_train_acc", "seconds_per_epoch", "device", "cpu_kind", "torch_version")
         per_seed[str(seed)] = {**{k: run[k] for k in keep if k in run}, "test_acc": run["history"]["test_acc"]}
         print(f"  final {run['final_test_acc']:.2f}%, worst of last 5 {run['last5_min_test_acc']:.2f}% "
               f"({time.perf_counter() - start:.0f} s)", flush=True)
@@ -85,30 +91,50 @@ def run_sweep(seeds, notebook: Path, env: dict | None = None, *, per_seed: dict 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="part3", choices=["part3", "part4"])
+    parser.add_argument("--part", default="part3", choices=["part1", "part2", "part3", "part4"])
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help="default: 0-11 for part3, 0-4 for part4")
+                        help="default: the target's seeds (0-11 for part3, 0-4 for part4); the notebook's own, 1, "
+                             "for part1 and part2")
     parser.add_argument("--add", action="store_true",
                         help="keep the seeds already in the results file; run only the given seeds that it lacks")
     parser.add_argument("--name", default=None,
                         help="results file to write, results/NAME.json (default PART_seeds, the one the README and docs "
                              "show; any other name leaves them alone)")
     args = parser.parse_args(argv)
-    name = args.name or f"{args.part}_seeds"
-    seeds = args.seeds if args.seeds is not None else list(range(12) if args.part == "part3" else range(5))
+    kind = cpu_kind()
+    suffix = kind_suffix(kind)
+    default_name = f"{args.part}_seeds{suffix}"
+    name = args.name or default_name
+    others = [s for s in (*KIND_SUFFIXES, suffix) if s and s != suffix]
+    if (suffix and not name.endswith(suffix)) or any(name.endswith(s) for s in others):
+        parser.error(f"this machine runs {kind}: a results file of its runs is named *{suffix or ' without a suffix'}"
+                     f" (results/{args.part}_seeds{suffix}.json), so that each file holds one CPU kind")
+    seeds = args.seeds if args.seeds is not None else list(TARGETS[args.part].seeds or [1])
     if not name.replace("_", "").replace("-", "").isalnum():
         parser.error(f"--name must be letters, digits, '_' or '-', got {name!r}")
     notebook, = notebook_paths(f"{args.part}_*.ipynb")
     kept = {}
     if args.add and (results_dir() / f"{name}.json").is_file():
-        kept = load_results(name)["per_seed"]
+        earlier = load_results(name)
+        if earlier.get("cpu_kind", kind).split()[0] != kind.split()[0]:
+            parser.error(f"results/{name}.json was made on {earlier['cpu_kind']}, this machine runs {kind}: "
+                         f"a sweep keeps to one CPU kind (MNIST_CPU_ISA=avx2 runs as AVX2)")
+        kept = earlier["per_seed"]
         seeds = [s for s in seeds if str(s) not in kept]
         print(f"keeping seeds {', '.join(kept)} of results/{name}.json; running {seeds or 'none'}")
-    sweep = run_sweep(seeds, notebook, per_seed=kept, on_seed=lambda partial: save_results(name, partial))
+    # the command behind the file, and the CPU kind it ran as, are stored with it
+    about = {"cpu_kind": kind, "command": "python -m tools.sweep " + " ".join(argv if argv is not None else sys.argv[1:])}
+    if requested():
+        about["command"] = f"{ISA_ENV}={requested()} {about['command']}"
+    if kept:  # the runs kept came from the earlier commands
+        about["command"] = f"{earlier.get('command', 'python -m tools.sweep (command not recorded)')}; {about['command']}"
+    print(f"running as {kind}; results/{name}.json")
+    sweep = run_sweep(seeds, notebook, per_seed=kept, on_seed=lambda partial: save_results(name, {**partial, **about}))
+    sweep = {**sweep, **about}
     path = save_results(name, sweep)
     print(f"mean final {sweep['final_test_acc_mean']:.2f} ± {sweep['final_test_acc_std']:.2f}%, "
           f"worst of last 5 {sweep['worst_last5_min_test_acc']:.2f}% -> {path.name}")
-    if name == f"{args.part}_seeds":
+    if name == default_name:
         from .readme import update_readme
         update_readme()
     return 0 if sweep["all_seeds_hold_target"] else 1
