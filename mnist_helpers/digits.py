@@ -11,7 +11,7 @@ on a large photo would fade away), and the contrast is restored after it. The st
 adapt decide from the image itself, so that thin pen lines, thick marker strokes, soft and
 blurred ones, coarse scans and pale pencil all come out as solid MNIST-like strokes: flat
 paper is recognised away from the ink, the paper estimate's window grows until the strokes
-vanish from it, and the levelling window is twice the measured stroke width
+vanish from it, and the levelling window is about four measured stroke widths across
 (``python -m tools.stress_digits`` measures each kind of image). HEIC/HEIF photos
 are read through pillow-heif. docs/digits.js repeats every step after the paper's
 brightness for the draw-a-digit page; tests/test_web.py checks that the two agree.
@@ -86,13 +86,17 @@ def load_grayscale(path) -> np.ndarray:
         Image.MAX_IMAGE_PIXELS = limit
 
 
+def _border(image: np.ndarray) -> np.ndarray:
+    """The pixels of the outermost rows and columns of ``image``."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
 def _ink_side_down(gray: np.ndarray) -> np.ndarray:
     """``gray`` turned so that ink is darker than the paper: light ink on a dark page is inverted.
 
     The paper is the median of the border pixels; the ink is whichever side of it reaches further.
     """
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
+    background = float(np.median(_border(gray)))
     dark_ink = background - gray.min() > gray.max() - background
     return gray if dark_ink else 255.0 - gray
 
@@ -121,8 +125,7 @@ def paper_is_flat(page: np.ndarray, flat: float) -> bool:
     """
     dark = flat - page
     inkish = dark > max(FLAT_PAPER, dark.max() / 6)
-    edge = np.concatenate([inkish[0], inkish[-1], inkish[:, 0], inkish[:, -1]])
-    if edge.mean() > DARK_EDGE or stroke_width(inkish) > MAX_STROKE * max(page.shape):  # a shadow, not strokes
+    if _border(inkish).mean() > DARK_EDGE or stroke_width(inkish) > MAX_STROKE * max(page.shape):  # a shadow, not strokes
         return False
     rest = _box_mean(page, 1)[~_grow(inkish, max(1, round(INK_HALO * max(page.shape))))]
     if rest.size < 0.1 * page.size:  # hardly any paper left to judge by
@@ -161,8 +164,7 @@ def paper_brightness(page: np.ndarray) -> np.ndarray | float:
     (:func:`closing_cells`), so that thick strokes go too. Where the estimate varies by less than
     :data:`FLAT_PAPER` it is taken as flat after all.
     """
-    border = np.concatenate([page[0], page[-1], page[:, 0], page[:, -1]])
-    flat = float(np.median(border))
+    flat = float(np.median(_border(page)))
     if paper_is_flat(page, flat):
         return flat
     h, w = page.shape
@@ -204,7 +206,7 @@ def ink_and_evidence(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     step = max(1, max(h, w) // LEVEL_GRID)
     radius = LEVEL_RADIUS
     if ink.max() >= MIN_CONTRAST:  # a stroke stands out of its local mean only in a window wider than itself
-        width = stroke_width(ink >= max(otsu_threshold(ink), 0.2 * float(ink.max())))
+        width = stroke_width(ink >= ink_threshold(ink))
         radius = min(max(LEVEL_RADIUS, math.ceil(2 * width / step)), LEVEL_GRID // 4)
     coarse = Image.fromarray(ink.astype(np.float32), mode="F").resize((max(1, w // step), max(1, h // step)), Image.BOX)
     local = _box_mean(np.asarray(coarse, dtype=np.float64), radius)

@@ -63,10 +63,14 @@ class Target:
         worst_seed = min(low, key=low.get)
         return held, len(runs), worst_seed, low[worst_seed]
 
+    def missing_seeds(self, sweep: dict) -> list:
+        """The seeds of this target that ``sweep`` did not run (a seed not run is not a seed that holds)."""
+        return [seed for seed in self.seeds if str(seed) not in sweep["per_seed"]]
+
     def sweep_verdict(self, sweep: dict) -> str:
         """How a committed sweep (``results/partN_seeds.json``) stands against this target, in one line."""
         held, total, worst_seed, worst = self.sweep_holds(sweep)
-        missing = [s for s in self.seeds if str(s) not in sweep["per_seed"]]
+        missing = self.missing_seeds(sweep)
         met = held == total and not missing
         text = (f"{held} of {total} seeds hold >= {self.accuracy}% in each of their last {self.last_epochs} "
                 f"epochs; worst: seed {worst_seed} at {worst:.2f}%; mean final {sweep['final_test_acc_mean']:.2f}%")

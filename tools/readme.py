@@ -17,7 +17,8 @@ from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
 from mnist_helpers.results import load_results
 from mnist_helpers.results import ablation_table
-from mnist_helpers.targets import FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, RUN_MARGIN, TARGETS, seed_range
+from mnist_helpers.targets import (FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, RUN_MARGIN, TARGETS, seed_range,
+                                   worst_of_last)
 
 DOCUMENTS = ("README.md", "docs/results.md", "docs/part3_recipe.md", "docs/speed.md")
 
@@ -121,7 +122,7 @@ def held_text(target, sweeps: dict[str, dict], worst: bool = True) -> str:
         held, total, worst_seed, low = target.sweep_holds(sweep)
         counts.append(f"**{held} of {total}** on {kind}")
         lows.append(f"seed {worst_seed}, {low:.2f}% ({kind})")
-        missing = [seed for seed in target.seeds if str(seed) not in sweep["per_seed"]]
+        missing = target.missing_seeds(sweep)
         if held < total or missing:
             missed.append(kind + (f" ({seed_range(missing)} not run)" if missing else ""))
     ranges = {seed_range(s["seeds"]) for s in sweeps.values()}
@@ -149,7 +150,7 @@ def run_margins_table(folder: Path) -> str:
             run = sweep["per_seed"].get(str(seed))
             if run is None:
                 continue
-            low = min(run["test_acc"][-target.last_epochs:])
+            low = worst_of_last(run, target.last_epochs)
             rows.append(f"| {title} | {seed} | {kind} | {target.accuracy}% | {low:.2f}% | {low - target.accuracy:+.2f} | "
                         f"`{sweep.get('command', f'python -m tools.sweep --part {name}')}` |")
     return "\n".join(rows + ["", f"Every notebook's own seed keeps a margin of at least {RUN_MARGIN} points on both kinds "
