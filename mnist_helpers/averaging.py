@@ -40,7 +40,8 @@ def ema_model(model: torch.nn.Module, decay: float = 0.998) -> ExponentialMoving
     does). The effective decay ramps up as ``min(decay, (1 + n) / (10 + n))`` after
     ``n`` updates, so the first epoch's average is not dominated by the random
     initial weights; after that it averages over roughly the last ``1 / (1 - decay)`` steps.
+    ``decay=0`` makes the average an exact copy of the live weights after every step (no averaging).
     """
-    if not 0.0 < decay < 1.0:
-        raise ValueError(f"decay must be in (0, 1), got {decay}")
+    if not 0.0 <= decay < 1.0:
+        raise ValueError(f"decay must be in [0, 1), got {decay}")
     return ExponentialMovingAverage(model, decay)

@@ -20,6 +20,8 @@ from .provenance.mnist_files import PINS, file_status, raw_dir, write_verified
 from .paths import DATA_ENV, default_data_root
 
 SPLITS = ("train", "test")
+VAL_SIZE = 10_000  # validation images held out of the 60,000 training images
+SPLIT_SEED = 0     # fixes which ones, once for the whole course
 
 
 class MNISTUnavailableError(RuntimeError):
@@ -100,6 +102,43 @@ def load_mnist_tensors(split: str, root=None) -> tuple[torch.Tensor, torch.Tenso
     """``(images, labels)`` for ``split``: uint8 ``(N, 28, 28)`` and int64 ``(N,)``."""
     ds = load_mnist(split, root)
     return ds.data, ds.targets
+
+
+def train_val_indices(labels: torch.Tensor, val_size: int = VAL_SIZE,
+                      seed: int = SPLIT_SEED) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices ``(train, val)`` that split ``labels`` into two disjoint, sorted sets, stratified by class.
+
+    Each class gives the validation set its share of ``val_size`` (largest remainders break the
+    rounding), chosen by a NumPy generator seeded with ``seed``, so the split is the same every time.
+    """
+    import numpy as np
+
+    labels_np = labels.cpu().numpy()
+    n = len(labels_np)
+    if not 0 < val_size < n:
+        raise ValueError(f"val_size must be between 1 and {n - 1}, got {val_size}")
+    classes, counts = np.unique(labels_np, return_counts=True)
+    exact = counts * val_size / n
+    take = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - take), kind="stable")[: val_size - take.sum()]:
+        take[i] += 1
+    rng = np.random.default_rng(seed)
+    val = np.concatenate([rng.permutation(np.flatnonzero(labels_np == c))[:k] for c, k in zip(classes, take)])
+    is_val = np.zeros(n, dtype=bool)
+    is_val[val] = True
+    return torch.from_numpy(np.flatnonzero(~is_val)), torch.from_numpy(np.flatnonzero(is_val))
+
+
+def load_train_val(root=None, val_size: int = VAL_SIZE, seed: int = SPLIT_SEED) -> dict:
+    """The training split divided for choosing: ``{"train": (images, labels), "val": (images, labels)}``.
+
+    50,000 images to train on and 10,000 to validate on (by default), stratified by class. Every
+    choice of the course (its ladders, screens and frontier) is measured on ``val``; the test split
+    is kept for the notebooks' final reports.
+    """
+    images, labels = load_mnist_tensors("train", root)
+    train, val = train_val_indices(labels, val_size, seed)
+    return {"train": (images[train], labels[train]), "val": (images[val], labels[val])}
 
 
 def main(argv=None) -> int:

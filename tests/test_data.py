@@ -151,3 +151,30 @@ def test_command_line_prepares_and_reports(data_root, capsys):
     out = capsys.readouterr().out
     assert out.count(" ok (verified)") == 4
     assert "train: (60000, 28, 28)" in out
+
+
+def test_the_validation_split_is_disjoint_complete_stratified_and_always_the_same(train_split):
+    import hashlib
+
+    train, val = data_mod.train_val_indices(train_split.targets)
+    assert len(train) == 50_000 and len(val) == data_mod.VAL_SIZE == 10_000
+    assert not set(train.tolist()) & set(val.tolist())
+    assert sorted(train.tolist() + val.tolist()) == list(range(60_000))
+    # stratified: each class keeps its share of the training set, to within one image
+    counts, val_counts = torch.bincount(train_split.targets), torch.bincount(train_split.targets[val])
+    assert ((val_counts.double() - counts.double() / 6).abs() <= 1).all(), val_counts
+    again_train, again_val = data_mod.train_val_indices(train_split.targets.clone())
+    assert torch.equal(train, again_train) and torch.equal(val, again_val)
+    # pinned, so that a change of the generator or the rule would show here, not as a silently different split
+    assert hashlib.sha256(val.numpy().astype(np.int64).tobytes()).hexdigest().startswith("348b612df5285963")
+    other_train, _ = data_mod.train_val_indices(train_split.targets, seed=1)
+    assert not torch.equal(train, other_train)
+
+
+def test_load_train_val_returns_the_split_images(train_split):
+    split = data_mod.load_train_val()
+    train, val = data_mod.train_val_indices(train_split.targets)
+    assert torch.equal(split["val"][0], train_split.data[val]) and torch.equal(split["val"][1], train_split.targets[val])
+    assert torch.equal(split["train"][1], train_split.targets[train])
+    with pytest.raises(ValueError, match="val_size"):
+        data_mod.train_val_indices(train_split.targets, val_size=60_000)

@@ -64,6 +64,19 @@ def test_ema_decay_reaches_its_cap():
     assert ema.module.weight.item() == pytest.approx(0.5)
 
 
+def test_ema_decay_0_is_an_exact_copy_of_the_live_weights():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ema = ema_model(model, decay=0.0)
+    for _ in range(3):
+        with torch.no_grad():
+            model[0].weight.add_(torch.randn_like(model[0].weight))
+        model(torch.randn(8, 3))  # moves BatchNorm's running statistics
+        ema.update_parameters(model)
+    for average, live in zip(ema.module.state_dict().values(), model.state_dict().values()):
+        assert torch.equal(average, live)
+
+
 def test_ema_decay_must_be_a_fraction():
     with pytest.raises(ValueError, match="decay must be in"):
         ema_model(nn.Linear(1, 1), decay=1.0)
