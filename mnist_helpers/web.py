@@ -4,7 +4,8 @@
 
 The repository root is served on 127.0.0.1, and ``/models/`` is served from the models folder
 (``models/``, or ``$MNIST_MODELS_DIR``, or ``--models DIR``), so the page finds your model at
-``models/part3.onnx`` as it finds it next to itself on GitHub Pages. The page needs onnxruntime-web's files in
+``models/part3.onnx`` as it finds it next to itself on GitHub Pages. ``/models/index.json`` lists every
+``.onnx`` file of that folder, with its metadata, for the page's model picker. The page needs onnxruntime-web's files in
 ``docs/ort/`` (``npm ci && bash scripts/build_web.sh``) and an up-to-date ONNX export of the model
 (``python -m mnist_helpers.export``); without them this command says which to run and stops.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import functools
+import io
+import json
 import posixpath
 import sys
 import urllib.parse
@@ -58,6 +61,26 @@ def check_page(root: Path, models: Path | None = None) -> None:
         raise PageError(f"{onnx} is older than {pt2}: run '{EXPORT_COMMAND}' so the page uses your latest model")
 
 
+def model_index(models: Path) -> dict:
+    """``{"models": [...]}``: each ``.onnx`` file of ``models`` by name, with the parameters, seed and test
+    accuracy of its ``.json`` where there is one; Part-3's first, as the page loads it by default."""
+    entries = []
+    found = [p for p in Path(models).glob("*.onnx") if not p.name.startswith(".")]  # .NAME.tmp.onnx: a save under way
+    for onnx in sorted(found, key=lambda p: (p.stem != "part3", p.stem)):
+        meta_path = onnx.with_suffix(".json")
+        entry = {"name": onnx.stem, "file": onnx.name, "has_metadata": meta_path.is_file()}
+        if meta_path.is_file():
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                if not isinstance(meta, dict):
+                    raise ValueError("not a JSON object")
+                entry.update({k: meta[k] for k in ("params", "seed", "test_acc", "width") if k in meta})
+            except (ValueError, UnicodeDecodeError) as err:  # json.JSONDecodeError is a ValueError
+                entry.update(has_metadata=False, metadata_error=f"{meta_path.name} is not valid JSON: {err}")
+        entries.append(entry)
+    return {"models": entries}
+
+
 class QuietHandler(SimpleHTTPRequestHandler):
     """Files under the served folder, and ``/models/NAME`` from the models folder, without a log line per
     request; .mjs and .wasm with their JS/wasm types."""
@@ -78,9 +101,18 @@ class QuietHandler(SimpleHTTPRequestHandler):
         return name if name and "/" not in name and name not in (".", "..") else ""
 
     def send_head(self):
-        if self._model_file(self.path) == "":  # sub-folders, the folder itself, ..: not served
+        name = self._model_file(self.path)
+        if name == "":  # sub-folders, the folder itself, ..: not served
             self.send_error(404, "File not found")
             return None
+        if name == "index.json":
+            body = json.dumps(model_index(self.models), indent=1).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            return io.BytesIO(body)
         return super().send_head()
 
     def translate_path(self, path: str) -> str:

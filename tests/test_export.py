@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -46,3 +47,64 @@ def test_a_failed_save_leaves_the_earlier_set_untouched(tmp_path, monkeypatch):
     else:
         raise AssertionError("save_model should have raised")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+class _Staged(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 3, 3, bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.block = nn.Sequential(nn.Conv2d(3, 5, 3, bias=False), nn.BatchNorm2d(5), nn.ReLU())
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(5, 10)
+
+    def forward(self, x):
+        x = self.block(self.pool(torch.relu(self.conv1(x))))
+        return self.head(self.gap(x).flatten(1))
+
+
+def test_stages_become_named_onnx_outputs_described_in_the_metadata(tmp_path):
+    import onnxruntime as ort
+
+    from mnist_helpers.export import load_model_with_stages
+    from mnist_helpers.plots import stage_outputs
+
+    torch.manual_seed(0)
+    model = _Staged().eval()
+    stages = {"conv1, ReLU, pool": model.pool, "block": model.block, "averages": model.gap}
+    path = save_model(model, "staged", {"params": 1}, tmp_path, stages=stages, head=model.head)
+    meta = json.loads((tmp_path / "staged.json").read_text())
+    assert meta["outputs"] == ["logits", "stage_1", "stage_2", "stage_3"] and meta["name"] == "staged"
+    assert [(s["label"], s["shape"]) for s in meta["stages"]] == [
+        ("conv1, ReLU, pool", [3, 13, 13]), ("block", [5, 11, 11]), ("averages", [5, 1, 1])]
+    assert np.allclose(meta["stages"][0]["kernels"], model.conv1.weight.detach().numpy(), atol=1e-6)
+    assert np.allclose(meta["stages"][1]["kernels"], model.block[0].weight.detach().numpy(), atol=1e-6)
+    assert meta["stages"][2]["kernels_of"] == "stage_2" and "kernels" not in meta["stages"][2]  # named once
+    assert np.allclose(meta["head"]["weight"], model.head.weight.detach().numpy(), atol=1e-6)
+    x = torch.randn(1, 1, 28, 28)
+    session = ort.InferenceSession(str(tmp_path / "staged.onnx"))
+    assert [o.name for o in session.get_outputs()] == meta["outputs"]
+    onnx_out = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    expected = stage_outputs(model, x, stages)
+    with torch.no_grad():
+        assert np.allclose(onnx_out[0], model(x).numpy(), atol=1e-5)
+    for got, want in zip(onnx_out[1:], expected.values()):
+        assert np.allclose(got[0], want.numpy(), atol=1e-5)
+    logits_only, _ = load_model(path)  # the Python API keeps returning the logits alone
+    with torch.no_grad():
+        assert logits_only(x).shape == (1, 10)
+        staged, _ = load_model_with_stages(path)
+        assert [tuple(o.shape) for o in staged(x)] == [(1, 10), (1, 3, 13, 13), (1, 5, 11, 11), (1, 5, 1, 1)]
+
+
+def test_stages_must_be_the_models_own_and_in_running_order(tmp_path):
+    model = _Staged()
+    with pytest.raises(ValueError, match="in the order the model runs them"):
+        save_model(model, "m", {}, tmp_path, stages={"block": model.block, "pool": model.pool})
+    with pytest.raises(ValueError, match="not a module of the model"):
+        save_model(model, "m", {}, tmp_path, stages={"other": nn.ReLU()})
+    with pytest.raises(ValueError, match="head must map"):
+        save_model(model, "m", {}, tmp_path, stages={"pool": model.pool}, head=model.head)
+    with pytest.raises(ValueError, match="give stages= as well"):
+        save_model(model, "m", {}, tmp_path, head=model.head)
+    assert not list(tmp_path.iterdir())

@@ -225,10 +225,13 @@ def test_the_page_made_no_request_outside_127_0_0_1(served_page):
 
 
 def test_the_page_finds_the_model_next_to_itself_as_on_github_pages(served_page, tmp_path):
-    """The Pages workflow publishes docs/ with part3.onnx copied into it, and the page at the site's root."""
+    """The Pages workflow publishes docs/ with part3.onnx and part3.json copied into it, and the page at the
+    site's root."""
     site = tmp_path / "site"
-    shutil.copytree(ROOT / "docs", site, ignore=shutil.ignore_patterns("part3.onnx"))
+    shutil.copytree(ROOT / "docs", site, ignore=shutil.ignore_patterns("part3.onnx", "part3.json"))
     shutil.copy(ROOT / "models" / "part3.onnx", site / "part3.onnx")
+    shutil.copy(ROOT / "models" / "part3.json", site / "part3.json")
+    assert "cp models/part3.onnx models/part3.json docs/" in (ROOT / ".github/workflows/pages.yml").read_text()
     server = web.make_server(site, 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     page = served_page[0].new_page()
@@ -317,3 +320,187 @@ def test_the_command_prints_the_url_and_serves_the_page_and_the_model():
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# ---- What every layer sees -------------------------------------------------------------------------------------
+# The page's maps are onnxruntime-web's outputs of the exported model; PyTorch's are the same stages of the saved
+# program (load_model_with_stages). Measured largest absolute difference over all stages and digits: about 1e-6
+# (float32 rounding in a different order), so the bound is float rounding with room, not a different computation.
+MAX_STAGE_DIFFERENCE = 1e-4
+
+
+def _meta(name="part3"):
+    import json
+
+    return json.loads((ROOT / "models" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _stage_grids(page):
+    return page.evaluate("""() => [...document.querySelectorAll('#layers [data-stage]')].map(e => ({
+        stage: e.dataset.stage, canvases: e.querySelectorAll('canvas').length,
+        sizes: [...e.querySelectorAll('canvas')].map(c => [c.height, c.width])}))""")
+
+
+@pytest.mark.parametrize("digit", [2, 7])
+def test_every_stage_is_drawn_and_equals_pytorchs_activations(page, digit):
+    import torch
+
+    from mnist_helpers.export import load_model_with_stages
+
+    meta = _meta()
+    grids = _stage_grids(page)
+    assert [g["stage"] for g in grids] == [s["name"] for s in meta["stages"]]
+    for grid, stage in zip(grids, meta["stages"]):
+        channels, h, w = stage["shape"]
+        assert grid["canvases"] == channels and set(map(tuple, grid["sizes"])) == {(h, w)}
+    draw(page, DIGIT_STROKES[digit])
+    wait_for_prediction(page, len(DIGIT_STROKES[digit]))
+    result = page.evaluate("() => ({input: window.lastInput, stages: window.lastStages})")
+    model, _ = load_model_with_stages(ROOT / "models" / "part3.pt2")
+    with torch.no_grad():
+        outputs = model(to_model_input(np.asarray(result["input"]).reshape(1, 28, 28)))
+    worst = 0.0
+    for stage, ours in zip(meta["stages"], outputs[1:]):
+        theirs = np.asarray(result["stages"][stage["name"]], dtype=np.float32).reshape(ours.shape)
+        worst = max(worst, float(np.abs(theirs - ours.numpy()).max()))
+    print(f"digit {digit}: largest stage difference page vs PyTorch {worst:.1e}")
+    assert worst < MAX_STAGE_DIFFERENCE
+
+
+def test_a_map_shows_its_kernels_and_a_bar_which_averages_fed_it(page):
+    meta = _meta()
+    draw(page, DIGIT_STROKES[7])
+    wait_for_prediction(page, 1)
+    second = meta["stages"][1]
+    page.click(f'#layers [data-stage="{second["name"]}"] canvas >> nth=3')
+    view = page.evaluate("""() => { const v = document.getElementById('kernel-view');
+        return {hidden: v.hidden, stage: v.dataset.stage, channel: v.dataset.channel,
+                kernels: v.querySelectorAll('.kernel-grid canvas').length, title: v.querySelector('h3').textContent}; }""")
+    assert not view["hidden"] and view["stage"] == second["name"] and view["channel"] == "3"
+    assert view["kernels"] == len(second["kernels"][3]) and second["label"] in view["title"]
+    page.hover('.bar[data-digit="3"]')
+    why = page.text_content("#why")
+    assert why.startswith("Score of 3:") and "Fed most by average" in why
+    assert page.evaluate("document.querySelectorAll('#layers canvas.fed').length") == 3
+
+
+def _probs(page):
+    return np.asarray(shown(page)["probs"])
+
+
+def test_the_model_picker_lists_the_saved_models_and_the_prediction_follows_the_choice(served_page):
+    import onnxruntime as ort
+
+    page = served_page[1]
+    options = page.evaluate("[...document.querySelectorAll('#model-pick option')].map(o => o.value)")
+    saved = sorted(p.stem for p in (ROOT / "models").glob("*.onnx"))
+    assert options[0] == "part3" and sorted(options) == saved and {"part1", "part2", "part4"} <= set(saved)
+    page.click("#clear")
+    wait_for_prediction(page, 0)
+    draw(page, DIGIT_STROKES[4])
+    wait_for_prediction(page, 2)
+    before = _probs(page)
+    try:
+        page.select_option("#model-pick", "part1")
+        page.wait_for_function("document.body.dataset.model === 'part1' && !document.body.hasAttribute('data-busy')")
+        wait_for_prediction(page, 2)
+        after = _probs(page)
+        assert len(_stage_grids(page)) == len(_meta("part1")["stages"])
+        image = np.asarray(shown(page)["input"]).reshape(1, 28, 28)
+        for name, probs in (("part3", before), ("part1", after)):
+            session = ort.InferenceSession(str(ROOT / "models" / f"{name}.onnx"))
+            logits = session.run(["logits"], {session.get_inputs()[0].name: to_model_input(image).numpy()})[0][0]
+            expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+            assert np.allclose(probs, expected, atol=1e-5), name  # each model's own prediction ...
+        assert np.abs(before - after).max() > 1e-3  # ... and the two differ
+    finally:
+        page.select_option("#model-pick", "part3")
+        page.wait_for_function("document.body.dataset.model === 'part3' && !document.body.hasAttribute('data-busy')")
+
+
+def _wrong_input_model(path):
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.LazyLinear(10))
+    model(torch.zeros(1, 1, 32, 32))
+    torch.onnx.export(model.eval(), (torch.zeros(1, 1, 32, 32),), str(path), dynamo=True, verbose=False,
+                      external_data=False)
+
+
+def test_a_chosen_file_replaces_the_model_and_a_bad_one_is_refused(served_page, tmp_path):
+    page = served_page[1]
+    try:
+        page.set_input_files("#model-file", [str(ROOT / "models" / "part2.onnx"), str(ROOT / "models" / "part2.json")])
+        page.wait_for_function("document.body.dataset.model === 'part2'")
+        assert "part2.onnx loaded" in page.text_content("#model-message")
+        assert len(_stage_grids(page)) == len(_meta("part2")["stages"])
+        (tmp_path / "notes.onnx").write_text("not a model")
+        _wrong_input_model(tmp_path / "big.onnx")
+        for bad, says in (("notes.onnx", "cannot read it as an ONNX model"), ("big.onnx", "1×1×28×28")):
+            page.set_input_files("#model-file", str(tmp_path / bad))
+            page.wait_for_function("n => document.getElementById('model-message').textContent.startsWith(n)", arg=bad)
+            message = page.text_content("#model-message")
+            assert says in message and "keeps part2" in message, message
+            assert page.evaluate("document.body.dataset.model") == "part2"
+        page.evaluate("""async () => {  // dropped on the layer view, as from a file manager
+            const bytes = await (await fetch('../models/part1.onnx')).arrayBuffer();
+            const files = new DataTransfer();
+            files.items.add(new File([bytes], 'part1.onnx'));
+            document.getElementById('inside').dispatchEvent(new DragEvent('drop', {dataTransfer: files, bubbles: true}));
+        }""")
+        page.wait_for_function("document.body.dataset.model === 'part1'")
+        assert "part1.onnx loaded" in page.text_content("#model-message") and "add its .json" in page.text_content("#model-message")
+        (tmp_path / "readme.txt").write_text("x")
+        page.set_input_files("#model-file", str(tmp_path / "readme.txt"))
+        page.wait_for_function("document.getElementById('model-message').textContent.includes('choose an .onnx file')")
+    finally:
+        page.select_option("#model-pick", "part3")
+        page.wait_for_function("document.body.dataset.model === 'part3' && !document.body.hasAttribute('data-busy')")
+
+
+def test_the_page_works_on_a_phone(served_page):
+    browser, _, url, _, _ = served_page
+    phone = browser.new_page(viewport={"width": 375, "height": 740}, has_touch=True, is_mobile=True)
+    try:
+        phone.goto(url)
+        phone.wait_for_selector("body[data-ready]", timeout=30_000)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # nothing wider than the screen
+        box = phone.locator("#pad").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+        phone.locator('#layers [data-stage="stage_1"] canvas').first.tap()  # a tapped map shows its kernels
+        phone.wait_for_function("!document.getElementById('kernel-view').hidden", timeout=5_000)
+        phone.locator("#pad").scroll_into_view_if_needed()  # the tap scrolled the page down to the maps
+        box = phone.locator("#pad").bounding_box()
+        # a finger drawing a 7: touch events, which Chromium turns into pointer events of type touch
+        scale = box["width"] / 280
+        points = [{"x": box["x"] + x * scale, "y": box["y"] + y * scale} for x, y in DIGIT_STROKES[7][0]]
+        cdp = phone.context.new_cdp_session(phone)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+        for point in points[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        wait_for_prediction(phone, 1)
+        assert shown(phone)["digit"] == "7"
+        assert phone.locator("#layers").bounding_box()["width"] <= 375
+    finally:
+        phone.close()
+
+
+def test_the_models_index_lists_each_onnx_file_with_its_metadata(tmp_path):
+    import json
+    import urllib.request
+
+    (tmp_path / "part3.onnx").write_bytes(b"3")
+    (tmp_path / "part3.json").write_text(json.dumps({"params": 7954, "seed": 1, "other": "x"}))
+    (tmp_path / "mine.onnx").write_bytes(b"m")
+    server = web.make_server(ROOT, 0, tmp_path)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        index = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/models/index.json",
+                                                  timeout=10).read())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert index == {"models": [{"name": "part3", "file": "part3.onnx", "has_metadata": True, "params": 7954, "seed": 1},
+                                {"name": "mine", "file": "mine.onnx", "has_metadata": False}]}
