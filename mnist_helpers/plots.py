@@ -72,11 +72,30 @@ def class_counts(counts: dict, title: str = "images per class", save: str | None
     return fig
 
 
-def training_curves(history, title: str | None = None, target: float | None = None, save: str | None = None):
+# Parts 1-4 draw accuracy on one shared range, so their curves compare at a glance. The axis is spaced by
+# the error rate (100 - accuracy) on a log scale: 90% to 99% takes as much room as 99% to 99.9%, so the
+# first epoch and the last hundredths of a point both show.
+ACC_RANGE = (80.0, 99.9)
+ACC_TICKS = (80, 90, 95, 98, 99, 99.5, 99.8)
+
+
+def _error_scale(ax) -> None:
+    forward = lambda acc: -np.log10(np.clip(100.0 - np.asarray(acc, dtype=float), 1e-3, None))  # noqa: E731
+    inverse = lambda y: 100.0 - 10.0 ** (-np.asarray(y, dtype=float))  # noqa: E731
+    ax.set_yscale("function", functions=(forward, inverse))
+    ax.set_yticks(ACC_TICKS, [f"{t:g}" for t in ACC_TICKS])
+    ax.yaxis.set_minor_locator(plt.NullLocator())
+
+
+def training_curves(history, title: str | None = None, target: float | None = None, save: str | None = None,
+                    acc_range: tuple = ACC_RANGE):
     """Two panels: accuracy (train and test on the same axes, with ``target`` drawn in) and loss
     (train and test), per epoch. If the learning rate changed during training it is drawn on a
     second axis of the loss panel.
 
+    The accuracy axis covers ``acc_range`` (shared by the course's notebooks), widened if an epoch falls
+    outside it, so every epoch shows, the first included (100% sits on the top edge: the axis is spaced by
+    the error rate, see ``ACC_RANGE``).
     The train figures are measured on the training batches as the model saw them (with dropout
     and augmentation on, while it learned); the test figures after each epoch.
     """
@@ -89,15 +108,14 @@ def training_curves(history, title: str | None = None, target: float | None = No
     acc_ax.plot(epochs, h["test_acc"], marker="o", ms=3, color="tab:orange", label="test")
     if target is not None:
         acc_ax.axhline(target, color="tab:red", ls=":", lw=1.2, label=f"target {target:g}%")
-    # Zoom in on the part that matters: from a little below the lowest of the last epochs to 100%.
-    tail = h["train_acc"][len(epochs) // 3:] + h["test_acc"][len(epochs) // 3:] + ([target] if target else [])
-    low = min(tail) - 0.5
-    acc_ax.set_ylim(low, 100)
+    shown = h["train_acc"] + h["test_acc"]
+    _error_scale(acc_ax)
+    acc_ax.set_ylim(min(acc_range[0], min(shown) - 1.0), max(acc_range[1], min(max(shown) + 0.05, 99.999)))
     best = int(np.argmax(h["test_acc"]))
     acc_ax.plot(epochs[best], h["test_acc"][best], "k*", ms=8, label=f"best test {h['test_acc'][best]:.2f}%")
     acc_ax.annotate(f"final test {h['test_acc'][-1]:.2f}%", (epochs[-1], h["test_acc"][-1]), ha="right",
                     textcoords="offset points", xytext=(-4, -22), fontsize=8, arrowprops={"arrowstyle": "-", "lw": 0.6})
-    acc_ax.set_title("Accuracy (%)")
+    acc_ax.set_title("Accuracy (%), spaced by error rate")
     loss_ax.plot(epochs, h["train_loss"], marker="o", ms=3, color="tab:blue", label="train (the training objective)")
     loss_ax.plot(epochs, h["test_loss"], marker="o", ms=3, color="tab:orange", label="test (cross-entropy)")
     loss_ax.set_title("Loss")
@@ -113,6 +131,114 @@ def training_curves(history, title: str | None = None, target: float | None = No
     loss_ax.legend(loc="upper right", fontsize=8)
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
+def kernels(weight, title: str = "first-layer kernels", save: str | None = None):
+    """Each kernel of a convolution with one input channel (``weight`` of shape (C, 1, k, k)) as a small image:
+    red for positive weights, blue for negative, on one scale shared by all of them."""
+    w = torch.as_tensor(weight).detach().cpu().float()
+    if w.dim() != 4 or w.shape[1] != 1:
+        raise ValueError(f"expected the weight of a convolution with one input channel, (C, 1, k, k); got {tuple(w.shape)}")
+    w = w[:, 0].numpy()
+    limit = float(np.abs(w).max()) or 1.0
+    cols = min(len(w), 10)
+    rows = int(np.ceil(len(w) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.0, rows * 1.1 + 0.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(w):
+            im = ax.imshow(w[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(str(i), fontsize=8)
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
+    fig.suptitle(title)
+    save_figure(fig, save)
+    return fig
+
+
+@torch.no_grad()
+def stage_outputs(model, image, stages: dict) -> dict:
+    """``{label: output}`` of the modules ``stages`` (``{label: module}``) when ``model`` reads ``image``
+    ((1, 1, 28, 28), normalised), captured by forward hooks; the model is put in eval mode."""
+    outputs, hooks = {}, []
+    for label, module in stages.items():
+        hooks.append(module.register_forward_hook(lambda m, args, out, label=label: outputs.__setitem__(label, out)))
+    try:
+        model.eval()
+        device = next(model.parameters()).device
+        model(torch.as_tensor(image).reshape(1, 1, 28, 28).float().to(device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    missing = set(stages) - set(outputs)
+    if missing:
+        raise ValueError(f"stages {sorted(missing)} did not run in the model's forward pass")
+    return {label: outputs[label][0].cpu() for label in stages}
+
+
+def feature_maps(model, image, stages: dict, title: str | None = None, save: str | None = None, max_maps: int = 16):
+    """One digit's feature maps after each of ``stages`` (``{label: module}`` of ``model``): the digit, then a
+    row of up to ``max_maps`` maps per stage, each scaled to its own range (bright: strong activation)."""
+    outputs = stage_outputs(model, image, stages)
+    cols = max(min(out.shape[0], max_maps) for out in outputs.values())
+    fig, axes = plt.subplots(len(outputs) + 1, cols, figsize=(cols * 0.8, (len(outputs) + 1) * 1.0 + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(torch.as_tensor(image).reshape(28, 28).cpu().numpy(), cmap="gray")
+    axes[0, 0].set_title("input", fontsize=8, loc="left")
+    for row, (label, out) in enumerate(outputs.items(), start=1):
+        for c in range(min(out.shape[0], max_maps)):
+            axes[row, c].imshow(out[c].numpy(), cmap="magma")
+        h, w = out.shape[-2:]
+        axes[row, 0].set_title(f"{label}: {out.shape[0]} maps of {h}×{w}", fontsize=8, loc="left")
+    if title:
+        fig.suptitle(title)
+    # tight_layout would squeeze the maps to make room for the stage titles, which overhang the first column
+    height = fig.get_size_inches()[1]
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=1 - 0.55 / height, hspace=0.6, wspace=0.08)
+    save_figure(fig, save)
+    return fig
+
+
+def ladder(ladder: dict, title: str | None = None, save: str | None = None):
+    """A ladder of one change at a time (``tools.ladder``'s file): the validation accuracy of each rung (its mean final
+    epoch and its worst of the last 5 epochs over seeds), and what each rung bought over the previous one, in
+    validation images (the mean over seeds, with the range of the seeds as a whisker)."""
+    rungs = [r for r in ladder["rungs"] if r.get("summary")]
+    if not rungs:
+        raise ValueError("the ladder has no measured rungs: run python -m tools.ladder first")
+    labels = [f"{r['rung']}. {r['change']}" for r in rungs]
+    y = np.arange(len(rungs))[::-1]
+    fig, (acc_ax, gain_ax) = plt.subplots(1, 2, figsize=(12, 0.55 * len(rungs) + 1.6), sharey=True,
+                                          gridspec_kw={"width_ratios": [1, 1]})
+    means = [r["summary"]["final_val_acc_mean"] for r in rungs]
+    worst = [r["summary"]["worst_last5_val_acc"] for r in rungs]
+    acc_ax.plot(means, y, "o-", color="tab:blue", label="mean final epoch")
+    acc_ax.plot(worst, y, "v--", color="tab:gray", label="worst of the last 5 epochs, any seed")
+    for yi, m in zip(y, means):
+        acc_ax.annotate(f"{m:.2f}%", (m, yi), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    acc_ax.set_yticks(y, labels, fontsize=8)
+    acc_ax.set_xlabel("validation accuracy (%)")
+    acc_ax.grid(alpha=0.3)
+    acc_ax.legend(fontsize=7, loc="lower right")
+    for yi, r in zip(y, rungs):
+        gained = r["summary"].get("images_gained")
+        if gained is None:
+            continue
+        colour = "tab:green" if gained["min"] > 0 else ("tab:red" if gained["max"] < 0 else "tab:olive")
+        gain_ax.barh(yi, gained["mean"], color=colour, alpha=0.8)
+        gain_ax.plot([gained["min"], gained["max"]], [yi, yi], color="black", lw=1)
+        gain_ax.annotate(f"{gained['mean']:+.0f}", (gained["mean"], yi), textcoords="offset points",
+                         xytext=(4 if gained["mean"] >= 0 else -4, -12), ha="left" if gained["mean"] >= 0 else "right",
+                         fontsize=8)
+    gain_ax.axvline(0, color="black", lw=0.8)
+    gain_ax.set_xlabel(f"validation images gained over the previous rung, of {ladder['split']['val_images']:,}\n"
+                       "(bar: mean over seeds; line: from the worst seed to the best)")
+    gain_ax.grid(alpha=0.3, axis="x")
+    fig.suptitle(title or f"{ladder['part'].replace('part', 'Part-')}'s ladder, one change at a time "
+                          f"({len(rungs[0]['summary']['seeds'])} seeds each)")
     fig.tight_layout()
     save_figure(fig, save)
     return fig
@@ -204,13 +330,18 @@ def frontier(families, parts=None, target: float = 99.4, save: str | None = None
                     marker="o", capsize=3, color=colour, label=f"{prefix}mean final accuracy (± std over seeds)")
         ax.plot(params, [p["worst_last5_min_test_acc"] for p in points], marker="v", linestyle="--", color=colour,
                 label=f"{prefix}worst of the last 5 epochs")
-        for p in points:
-            ax.annotate(f"c2={p['c2']}" if "c2" in p else f"w={p['width']:g}", (p["params"], p["worst_last5_min_test_acc"]),
-                        textcoords="offset points", xytext=(0, -14), ha="center", fontsize=7, color=colour)
+        for p in points:  # width labels under the worst-of-last-5 line, the other family's over its error bars
+            above = "c2" in p
+            anchor = p["final_test_acc_mean"] + p["final_test_acc_std"] if above else p["worst_last5_min_test_acc"]
+            ax.annotate(f"c2={p['c2']}" if above else f"w={p['width']:g}", (p["params"], anchor),
+                        textcoords="offset points", xytext=(0, 5 if above else -13), ha="center", fontsize=7,
+                        color=colour)
     for label, (n, acc) in (parts or {}).items():
         ax.scatter([n], [acc], marker="*", s=120, zorder=3, color="black")
         ax.annotate(label, (n, acc), textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.axhline(target, color="tab:red", linewidth=1, label=f"{target}% target")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low - 0.04, high + 0.03)  # room for the labels under the lowest point and over the highest
     ax.set_xlabel("parameters")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("how small can it get? " + (", ".join(n for n in families if n) or "Part-4's family") +

@@ -71,7 +71,8 @@ def format_result(results: dict) -> str:
     return "\n".join([
         f"parameters             {results['params']:,}",
         f"epochs                 {results['epochs']} (seed {results['seed']})",
-        f"final test accuracy    {results['final_test_acc']:.2f}%",
+        f"final test accuracy    {results['final_test_acc']:.2f}% ({round(results['final_test_acc'] * 100):,} of the "
+        f"10,000 test images right)",
         f"best test accuracy     {results['best_test_acc']:.2f}% (epoch {results['best_epoch']})",
         f"last 5 test accuracies {', '.join(f'{a:.2f}' for a in h['test_acc'][-5:])} (worst {results['last5_min_test_acc']:.2f}%)",
         f"final train accuracy   {results['final_train_acc']:.2f}% (train - test gap {gap:+.2f} points)",
@@ -92,28 +93,12 @@ def epochs_held(test_acc, threshold: float) -> int:
 
 def committed_results(name: str) -> dict | None:
     """``results/<name>.json`` as committed in the repository (whatever ``$MNIST_RESULTS_DIR`` says), or None
-    when this is not a checkout that holds it. For the notebooks' read-only tables: sweeps, ablations."""
+    when this is not a checkout that holds it. For the notebooks' read-only tables: sweeps, ladders, the frontier."""
     root = repo_root()
     path = root / "results" / f"{name}.json" if root is not None else None
     if path is None or not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def ablation_table(ablation: dict) -> str:
-    """Rows of ``results/partN_ablation.json``: each recipe choice against the alternative it was measured
-    against, on the same seeds (same batches and draws), as mean final test accuracies (%) and their paired
-    difference (recipe - alternative, in points: positive when the recipe's choice scored higher)."""
-    rows = [f"{'this recipe':<28} {'alternative':<28} {'seeds':>5} {'recipe':>8} {'altern.':>8} {'diff.':>7}  measured on"]
-    for row in ablation["rows"]:
-        seeds = sorted(set(row["with"]) & set(row["without"]), key=int)
-        if not seeds:
-            raise ValueError(f"ablation row {row['choice']!r} has no seed measured both ways")
-        with_ = sum(row["with"][s] for s in seeds) / len(seeds)
-        without = sum(row["without"][s] for s in seeds) / len(seeds)
-        rows.append(f"{row['choice']:<28} {row['compared_with']:<28} {len(seeds):>5} {with_:>7.3f}% {without:>7.3f}% "
-                    f"{with_ - without:>+7.3f}  {row['measured_on']}")
-    return "\n".join(rows)
 
 
 def comparison_table(runs: dict) -> str:
@@ -122,6 +107,7 @@ def comparison_table(runs: dict) -> str:
     rows = [("parameters", lambda r: f"{r['params']:,}"),
             ("test accuracy, epoch 1", lambda r: f"{r['history']['test_acc'][0]:.2f}%"),
             ("final test accuracy", lambda r: f"{r['final_test_acc']:.2f}%"),
+            ("test images right, of 10,000", lambda r: f"{round(r['final_test_acc'] * 100):,}"),
             ("final train accuracy", lambda r: f"{r['final_train_acc']:.2f}%"),
             ("train - test gap (points)", lambda r: f"{r['final_train_acc'] - r['final_test_acc']:+.2f}"),
             ("median training s / epoch", lambda r: f"{statistics.median(r['history']['epoch_seconds']):.1f}")]
@@ -166,3 +152,153 @@ def committed_sweeps_text(name: str, target, label: str = "committed sweep", bey
             verdict = target.sweep_verdict(sweep)
         lines.append(f"{label} on {kind}: {verdict}; {seconds:.1f} s per training epoch")
     return "\n".join(lines)
+
+
+def per_class_accuracy(preds, targets, num_classes: int = 10) -> dict:
+    """``{digit: {"right": n, "total": n, "acc": %}}`` of predicted against true labels."""
+    import torch
+
+    p, t = torch.as_tensor(preds).long(), torch.as_tensor(targets).long()
+    if p.shape != t.shape:
+        raise ValueError(f"preds and targets differ in shape: {tuple(p.shape)} vs {tuple(t.shape)}")
+    out = {}
+    for digit in range(num_classes):
+        mine = t == digit
+        total, right = int(mine.sum()), int((p[mine] == digit).sum())
+        out[digit] = {"right": right, "total": total, "acc": 100.0 * right / total if total else float("nan")}
+    return out
+
+
+def per_class_text(per_class: dict) -> str:
+    """The accuracy of each digit, worst first, with how many of its test images the model got wrong."""
+    rows = sorted(per_class.items(), key=lambda item: (item[1]["acc"], int(item[0])))
+    return "\n".join([f"{'digit':>5} {'accuracy':>9} {'wrong':>6} {'of':>6}"] +
+                     [f"{int(d):>5} {c['acc']:8.2f}% {c['total'] - c['right']:>6} {c['total']:>6}" for d, c in rows])
+
+
+def _gained(rung: dict):
+    return rung.get("summary", {}).get("images_gained")
+
+
+def ladder_table(ladder: dict) -> str:
+    """A ladder file of ``tools.ladder`` as a table: each rung's parameters, mean final validation accuracy,
+    worst of the last 5 epochs over its seeds, and the validation images it gained over the previous rung
+    (the mean over seeds, and the range from the worst seed to the best)."""
+    lines = [f"{'rung':<64} {'params':>6} {'mean final':>10} {'worst of last 5':>15} {'images gained':>20}"]
+    for rung in ladder["rungs"]:
+        s = rung.get("summary")
+        if s is None:
+            lines.append(f"{rung['rung']}. {rung['change']:<61} not measured yet")
+            continue
+        g = _gained(rung)
+        gained = f"{g['mean']:+.1f} ({g['min']:+d} to {g['max']:+d})" if g else ""
+        lines.append(f"{str(rung['rung']) + '. ' + rung['change']:<64} {s['params']:>6,} {s['final_val_acc_mean']:9.2f}% "
+                     f"{s['worst_last5_val_acc']:14.2f}% {gained:>20}")
+    seeds = sorted({seed for rung in ladder["rungs"] for seed in rung.get("summary", {}).get("seeds", [])})
+    lines.append(f"validation split: {ladder['split']['val_images']:,} images held out of the training set "
+                 f"(trained on the other {ladder['split']['train_images']:,}); seeds {', '.join(map(str, seeds))}; "
+                 f"{ladder['cpu_kind']}")
+    return "\n".join(lines)
+
+
+def ladder_verdicts(ladder: dict) -> str:
+    """One sentence per rung on what it bought, from its paired seeds: a gain or loss only where every seed agrees."""
+    return "\n".join(f"{r['rung']}. {r['change']}: {_verdict(_gained(r))}." for r in ladder["rungs"] if _gained(r))
+
+
+def _verdict(g: dict) -> str:
+    n = len(g["per_seed"])
+    if g["min"] > 0:
+        return (f"bought {g['mean']:.0f} more validation images right on average, on each of the {n} seeds "
+                f"(from +{g['min']} to +{g['max']})")
+    if g["max"] < 0:
+        return (f"cost {-g['mean']:.0f} validation images on average, on each of the {n} seeds "
+                f"(from {-g['max']} to {-g['min']})")
+    return f"bought nothing clear: {g['mean']:+.0f} images on average, from {g['min']:+d} to {g['max']:+d} over the {n} seeds"
+
+
+def ladder_effect(ladder: dict, *, rung: int | None = None, branch: int | None = None) -> str:
+    """What one rung of a ``tools.ladder`` file bought over the previous rung, or one branch over its base rung,
+    as a sentence (for the exercises)."""
+    if (rung is None) == (branch is None):
+        raise ValueError("give exactly one of rung= or branch=")
+    entries = ladder["rungs"] if rung is not None else ladder.get("branches", [])
+    index = rung if rung is not None else branch
+    if index >= len(entries):
+        return f"{'rung' if rung is not None else 'branch'} {index}: not in this ladder file yet " \
+               f"(python -m tools.ladder --part {ladder['part']})"
+    entry = entries[index]
+    g = entry.get("summary", {}).get("images_gained")
+    if g is None:
+        return f"{entry['change']}: not measured yet (python -m tools.ladder --part {ladder['part']})"
+    against = "the previous rung" if rung is not None else f"rung {entry['base']}"
+    return f"{entry['change']}, against {against}: {_verdict(g)}"
+
+
+def seed_spread_text(ladder: dict, rung: int) -> str:
+    """How far apart the seeds of one rung ended: the lowest and highest final validation accuracy."""
+    runs = ladder["rungs"][rung]["per_seed"]
+    if not runs:
+        return f"rung {rung}: not measured yet"
+    finals = {int(s): r["final_val_acc"] for s, r in runs.items()}
+    low, high = min(finals, key=finals.get), max(finals, key=finals.get)
+    apart = round((finals[high] - finals[low]) * ladder["split"]["val_images"] / 100)
+    return (f"{ladder['rungs'][rung]['change']}, on seeds {', '.join(map(str, sorted(finals)))}: final validation "
+            f"accuracy from {finals[low]:.2f}% (seed {low}) to {finals[high]:.2f}% (seed {high}), {apart} images apart")
+
+
+def _member(p: dict) -> str:
+    return p.get("label") or (f"c2={p['c2']}" if "c2" in p else f"width {p['width']:g}")
+
+
+def aim_text(families: dict, max_params: int, bar: float) -> str:
+    """Whether any member of the frontier families (``{name: points}``) at or under ``max_params`` holds ``bar`` in
+    each of its last 5 epochs on every seed it ran, and the smallest member of all that does."""
+    points = [p for ps in families.values() for p in ps]
+    if not points:
+        return "no frontier results to judge the aim by: python -m tools.frontier computes them (docs/results.md)"
+    holds = lambda p: p["worst_last5_min_test_acc"] >= bar  # noqa: E731
+    small = [p for p in points if p["params"] <= max_params]
+    held_small = [p for p in small if holds(p)]
+    verdict = (f"aim (at most {max_params:,} parameters, >= {bar}% in each of the last 5 epochs on every seed): "
+               + ("MET by " + ", ".join(_member(p) for p in held_small) if held_small else
+                  f"NOT met; none of the {len(small)} members measured that small holds"))
+    held = sorted((p for p in points if holds(p)), key=lambda p: p["params"])
+    if held:
+        p = held[0]
+        verdict += (f"\nsmallest member that holds {bar}% on every seed it ran: {_member(p)}, {p['params']:,} parameters "
+                    f"(seeds {seed_list(p['seeds'])}, worst epoch {p['worst_last5_min_test_acc']:.2f}%)")
+    return verdict
+
+
+def seed_list(seeds) -> str:
+    seeds = sorted(int(s) for s in seeds)
+    return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2 else \
+        ", ".join(map(str, seeds))
+
+
+def frontier_member_text(points, width: float, against: float) -> str:
+    """One width-family member of the frontier against another (for the exercises): parameters, mean final test
+    accuracy over its seeds and the worst of its last 5 epochs, and the difference of the means in test images."""
+    by_width = {p["width"]: p for p in points if "width" in p}
+    if width not in by_width or against not in by_width:
+        return f"width {width:g}: not on the frontier yet (python -m tools.frontier)"
+    p, q = by_width[width], by_width[against]
+    images = round((p["final_test_acc_mean"] - q["final_test_acc_mean"]) * 100)
+    return (f"width {width:g}: {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}% on seeds "
+            f"{seed_list(p['seeds'])} ({images:+d} test images against width {against:g}'s mean), worst epoch of the "
+            f"last 5 {p['worst_last5_min_test_acc']:.2f}%")
+
+
+def paired_sweeps_text(changed: str, base: str, change: str) -> str:
+    """What ``change`` did, from two committed sweeps of the same seeds (``results/<changed>.json`` against
+    ``results/<base>.json``): the mean change in test images right at the final epoch, and its range over seeds."""
+    a, b = committed_results(changed), committed_results(base)
+    if a is None or b is None:
+        return f"{change}: results/{changed}.json and results/{base}.json are needed (see docs/results.md)"
+    seeds = sorted(set(a["per_seed"]) & set(b["per_seed"]), key=int)
+    if not seeds:
+        return f"{change}: results/{changed}.json and results/{base}.json have no seed in common"
+    diffs = [round((a["per_seed"][s]["final_test_acc"] - b["per_seed"][s]["final_test_acc"]) * 100) for s in seeds]
+    g = {"mean": statistics.fmean(diffs), "min": min(diffs), "max": max(diffs), "per_seed": diffs}
+    return f"{change}, on seeds {seed_list(seeds)} of the committed sweeps: " + _verdict(g).replace("validation", "test")

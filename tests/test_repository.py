@@ -262,3 +262,68 @@ def test_nbval_cells_wait_longer_for_their_outputs():
     cell, other = Cell(), Other()
     conftest.pytest_collection_modifyitems([cell, other])
     assert cell.output_timeout == conftest.NBVAL_OUTPUT_TIMEOUT_SECONDS > 5 and not hasattr(other, "output_timeout")
+
+
+def test_the_colab_workflow_points_the_links_at_the_repository_it_runs_in(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    workflow = (repo_root() / ".github" / "workflows" / "colab.yml").read_text(encoding="utf-8")
+    assert 'python -m tools.colab "${{ github.server_url }}/${{ github.repository }}"' in workflow
+    assert "contents: write" in workflow and "git push" in workflow
+    # the workflow installs nbformat only: tools.colab must not import the package (torch)
+    copy = tmp_path / "repo"
+    shutil.copytree(repo_root() / "tools", copy / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo_root() / "notebooks", copy / "notebooks")
+    shutil.copy(repo_root() / "pyproject.toml", copy / "pyproject.toml")
+    script = ("import sys, tools.colab; tools.colab.main(['https://github.com/someone/fork']); "
+              "assert 'torch' not in sys.modules and 'mnist_helpers' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", script], cwd=copy, check=True, capture_output=True)
+    assert 'Repository = "https://github.com/someone/fork"' in (copy / "pyproject.toml").read_text(encoding="utf-8")
+    for path in (copy / "notebooks").glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        assert "colab.research.google.com/github/someone/fork/blob/main/notebooks/" + path.name in text
+        assert "git clone -q https://github.com/someone/fork /content/fork" in text
+
+
+COURSE_PARTS = [p for p in notebook_paths() if re.match(r"part[1-4]_", p.name)]
+LAB_LOG = ("screen", "pilot", "paired diff", "margin goal", "earlier peak", "recipe search")
+
+
+def _cells(path):
+    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+
+
+@pytest.mark.parametrize("path", COURSE_PARTS, ids=lambda p: p.name)
+def test_course_notebooks_read_as_a_course(path):
+    cells = _cells(path)
+    for kind, text in cells:
+        if kind == "markdown":
+            assert len(text.split()) <= 200, f"a markdown cell of {len(text.split())} words: {text[:60]!r}"
+            for word in LAB_LOG:
+                assert word not in text.lower(), f"lab-log word {word!r} in {text[:60]!r}"
+    analysis = next(i for i, (kind, text) in enumerate(cells) if text.startswith("## Analysis"))
+    for kind, text in cells[analysis:]:
+        if kind != "markdown" or text.startswith("## Try it yourself"):
+            break
+        for bullet in re.findall(r"^- (.+)$", text, re.M):
+            sentences = re.findall(r"[.!?](?:\s|$)", re.sub(r"\d\.\d|e\.g\.|i\.e\.|\bvs\.", "", bullet))
+            assert len(sentences) <= 3, f"an Analysis bullet of {len(sentences)} sentences: {bullet[:60]!r}"
+    code = "\n".join(text for kind, text in cells if kind == "code")
+    assert "plots.confusion_matrix(" in code and "plots.misclassified(" in code
+    assert "per_class_accuracy(" in code and "per_class_text(" in code
+    tries = [i for i, (kind, text) in enumerate(cells) if text.startswith("## Try it yourself")]
+    assert len(tries) == 1, "a 'Try it yourself' section at the end"
+    exercises = re.findall(r"^\d\. \*\*.+?`([A-Z_]+) = ", cells[tries[0]][1], re.M)
+    assert len(exercises) >= 3, "at least three exercises, each naming the constant to set"
+    for name in exercises:
+        assert re.search(rf"^{name} = ", code, re.M), f"exercise names {name}, which no code cell assigns"
+    assert cells[tries[0] + 1][0] == "code", "the exercises' expected effects are printed from committed results"
+
+
+def test_parts_1_and_3_show_what_the_network_learned():
+    for part in ("part1", "part3"):
+        path, = [p for p in COURSE_PARTS if p.name.startswith(part)]
+        code = "\n".join(text for kind, text in _cells(path) if kind == "code")
+        assert "plots.kernels(" in code and "plots.feature_maps(" in code, part

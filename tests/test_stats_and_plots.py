@@ -90,3 +90,60 @@ def test_frontier_plot_and_own_digit_gallery(tmp_path, monkeypatch):
              Prediction(file="missing.png", error="no such file")]
     plots.own_digit_predictions(shown, [3, None], save="own.png")
     assert (tmp_path / "own.png").is_file()
+
+
+def test_the_accuracy_axis_shows_every_epoch_on_the_courses_shared_range():
+    h = History(train_loss=[1.0, 0.5], train_acc=[86.0, 99.1], test_loss=[0.6, 0.4], test_acc=[97.5, 99.0],
+                lr=[0.02, 0.02], epoch_seconds=[1, 1], test_seconds=[0.1, 0.1])
+    accuracy = plots.training_curves(h).axes[0]
+    assert accuracy.get_ylim() == pytest.approx(plots.ACC_RANGE)  # the same range for every part ...
+    low = History(**{**h.to_dict(), "train_acc": [60.0, 99.1]})
+    bottom, _ = plots.training_curves(low).axes[0].get_ylim()
+    assert bottom < 60.0  # ... widened, never cut, when an epoch falls below it
+
+
+def test_kernels_feature_maps_and_ladder_plots(images_to_tmp):
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3))
+    fig = plots.kernels(model[0].weight, save="k.png")
+    assert len([ax for ax in fig.axes if ax.images]) == 4 and len(fig.axes) == 4 + 1  # four kernels, a colour bar
+    with pytest.raises(ValueError, match="one input channel"):
+        plots.kernels(model[3].weight)
+    outputs = plots.stage_outputs(model, torch.randn(1, 1, 28, 28), {"pool": model[2], "conv2": model[3]})
+    assert [tuple(o.shape) for o in outputs.values()] == [(4, 13, 13), (6, 11, 11)]
+    fig = plots.feature_maps(model, torch.randn(1, 1, 28, 28), {"pool": model[2], "conv2": model[3]}, save="f.png")
+    assert sum(1 for ax in fig.axes if ax.images) == 1 + 4 + 6  # the input, then every map of every stage
+    assert not model[0]._forward_hooks  # the hooks are removed
+    with pytest.raises(ValueError, match="did not run"):
+        plots.stage_outputs(model, torch.randn(1, 1, 28, 28), {"unused": nn.ReLU()})
+    runs = {"100": {"final_val_acc": 99.0, "last5_min_val_acc": 98.9}, "101": {"final_val_acc": 99.1, "last5_min_val_acc": 99.0}}
+    ladder = {"part": "part2", "split": {"val_images": 10_000},
+              "rungs": [{"rung": 0, "change": "base", "summary": {"final_val_acc_mean": 99.05, "worst_last5_val_acc": 98.9,
+                                                                  "seeds": [100, 101]}, "per_seed": runs},
+                        {"rung": 1, "change": "+ x", "summary": {"final_val_acc_mean": 99.2, "worst_last5_val_acc": 99.1,
+                                                                 "seeds": [100, 101],
+                                                                 "images_gained": {"mean": 15, "min": 10, "max": 20}},
+                         "per_seed": runs}]}
+    fig = plots.ladder(ladder, save="ladder.png")
+    assert (images_to_tmp / "ladder.png").is_file() and len(fig.axes[1].patches) == 1
+    with pytest.raises(ValueError, match="no measured rungs"):
+        plots.ladder({**ladder, "rungs": [{"rung": 0, "change": "base"}]})
+
+
+def test_results_give_accuracy_in_test_images_and_per_digit():
+    from mnist_helpers.results import comparison_table, format_result, per_class_accuracy, per_class_text
+
+    h = {"train_loss": [0.1], "train_acc": [99.0], "test_loss": [0.05], "test_acc": [98.87], "lr": [0.05],
+         "epoch_seconds": [1.0], "test_seconds": [0.1]}
+    run = {"params": 3746, "epochs": 1, "seed": 1, "history": h, "final_test_acc": 98.87, "best_test_acc": 98.87,
+           "best_epoch": 1, "last5_min_test_acc": 98.87, "final_train_acc": 99.0, "seconds_per_epoch": 1.0, "device": "cpu"}
+    assert "(9,887 of the 10,000 test images right)" in format_result(run)
+    assert "9,887" in comparison_table({"Part-2": run})
+    preds, targets = torch.tensor([0, 1, 1, 2, 2, 2]), torch.tensor([0, 1, 2, 2, 2, 1])
+    per = per_class_accuracy(preds, targets)
+    assert per[2] == {"right": 2, "total": 3, "acc": pytest.approx(200 / 3)} and per[0]["acc"] == 100.0
+    rows = per_class_text(per).splitlines()
+    assert rows[1].split()[0] == "1" and rows[1].split()[2] == "1"  # digit 1 is the worst: 1 wrong of 2
+    assert per[5]["total"] == 0

@@ -6,6 +6,10 @@ it updates that line and rewrites every notebook's badge and first code cell. On
 clones the repository into ``/content/<repo>`` and installs it (``pip install -e``), so every
 notebook sees the committed results and models; ``sys.path`` gets the clone as well, because an
 editable install only takes effect in a new Python process.
+
+``.github/workflows/colab.yml`` runs it on every push to main with the URL of the repository the
+workflow runs in, and commits the change, so a fork's badges point at the fork with no hand edit. It needs
+only ``nbformat``: this module imports nothing of the package (which would import torch).
 """
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ import re
 import sys
 from pathlib import Path
 
-from mnist_helpers.paths import repo_root
 
 PLACEHOLDER = "YOUR-GITHUB-USER"
 _URL_LINE = re.compile(r'^Repository = "([^"]+)"$', re.M)
@@ -21,10 +24,10 @@ SETUP_MARKER = "# Colab setup"
 
 
 def _pyproject() -> Path:
-    root = repo_root()
-    if root is None:
-        raise RuntimeError("run this from a repository checkout installed with pip install -e .")
-    return root / "pyproject.toml"
+    path = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    if not path.is_file():
+        raise RuntimeError(f"no {path}: run this from a checkout of the repository")
+    return path
 
 
 def repo_url() -> str:

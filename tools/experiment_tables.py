@@ -191,3 +191,19 @@ def changes_table(points) -> str:
                      f"{with_ - without:+.3f} | {min(p['per_seed'][s]['last5_min_test_acc'] for s in seeds):.2f}% | "
                      f"{train[0]:.2f}% | {train[1]:.2f}% |")
     return "\n".join(lines)
+
+
+def ablation_table(ablation: dict) -> str:
+    """Rows of ``results/partN_ablation.json``: each recipe choice against the alternative it was measured
+    against, on the same seeds (same batches and draws), as mean final test accuracies (%) and their paired
+    difference (recipe - alternative, in points: positive when the recipe's choice scored higher)."""
+    rows = [f"{'this recipe':<28} {'alternative':<28} {'seeds':>5} {'recipe':>8} {'altern.':>8} {'diff.':>7}  measured on"]
+    for row in ablation["rows"]:
+        seeds = sorted(set(row["with"]) & set(row["without"]), key=int)
+        if not seeds:
+            raise ValueError(f"ablation row {row['choice']!r} has no seed measured both ways")
+        with_ = sum(row["with"][s] for s in seeds) / len(seeds)
+        without = sum(row["without"][s] for s in seeds) / len(seeds)
+        rows.append(f"{row['choice']:<28} {row['compared_with']:<28} {len(seeds):>5} {with_:>7.3f}% {without:>7.3f}% "
+                    f"{with_ - without:>+7.3f}  {row['measured_on']}")
+    return "\n".join(rows)

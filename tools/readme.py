@@ -15,8 +15,7 @@ from pathlib import Path
 
 from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
-from mnist_helpers.results import load_results
-from mnist_helpers.results import ablation_table
+from mnist_helpers.results import ladder_table, load_results
 from mnist_helpers.targets import (FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, RUN_MARGIN, TARGETS, seed_range,
                                    worst_of_last)
 
@@ -30,7 +29,8 @@ PARTS = {
 }
 ADDS = {
     "part1": "the data, the loop, the plots; a light model with no BatchNorm",
-    "part2": "BatchNorm, 5% dropout, global average pooling instead of the big last kernel",
+    "part2": "BatchNorm and the higher learning rate it allows, global average pooling instead of the big last "
+             "kernel, 5% dropout; a ladder measures each",
     "part3": "rotation ±15° and a 22×22 centre crop (p = 0.1), gentler for the last 5 epochs; a warm-up/cosine LR "
              "schedule, averaged weights",
     "part4": "Part-3's layout and recipe at several widths, and a second family with depthwise-separable "
@@ -269,6 +269,18 @@ def frontier_table(folder: Path) -> str:
     return "\n".join(rows)
 
 
+def web_update_table(folder: Path) -> str:
+    """docs/speed.md: the drawing page's warm update per model (``python -m benchmarks.web_update --save``)."""
+    b = load_results("benchmark_web", folder)
+    rows = ["| model | stages shown | median update | 90th percentile |", "|---|---:|---:|---:|"]
+    for name, r in b["models"].items():
+        rows.append(f"| {name} | {r['stages']} | {r['median_ms']:.1f} ms | {r['p90_ms']:.1f} ms |")
+    rows += ["", f"{b['what']}; {b['browser']}, single-threaded onnxruntime-web, on {b['cpu_kind']}; "
+                 f"{next(iter(b['models'].values()))['updates']} warm updates per model (`{b['command']}`). "
+                 "A frame at 60 Hz is 16.7 ms."]
+    return "\n".join(rows)
+
+
 def notebook_before_after_table(folder: Path) -> str:
     b = load_results("benchmark_notebook_before_after", folder)
     rows = [f"| revision | training + testing over {b['runs']['current'][0]['epochs']} epochs (s), each run | median (s) |",
@@ -328,7 +340,11 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["seeds-avx2"] = seeds_table(folder, "part3_seeds_avx2")
     blocks["run-margins"] = run_margins_table(folder)
     if has("part3_ablation"):
+        from .experiment_tables import ablation_table
         blocks["part3-ablation"] = "```\n" + ablation_table(load_results("part3_ablation", folder)) + "\n```"
+    for part in ("part2", "part3"):
+        if has(f"ladder_{part}"):
+            blocks[f"ladder-{part}"] = "```\n" + ladder_table(load_results(f"ladder_{part}", folder)) + "\n```"
     blocks.update(_recipe_search_blocks(folder))
     if has("part4_seeds"):
         blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
@@ -352,6 +368,8 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
         blocks["stress-digits"] = stress_digits_table(folder)
     if has("benchmark_step_breakdown"):
         blocks["step-breakdown-kinds"] = step_breakdown_table(folder)
+    if has("benchmark_web"):
+        blocks["web-update"] = web_update_table(folder)
     if has("benchmark_notebook_before_after"):
         blocks["notebook-before-after"] = notebook_before_after_table(folder)
     for name in PARTS:
