@@ -10,6 +10,7 @@ import torch
 
 from .cpu_kind import KIND_SUFFIXES, cpu_kind
 from .paths import repo_root, results_dir
+from .targets import seed_range
 
 
 def summarize(history) -> dict:
@@ -206,13 +207,14 @@ def ladder_verdicts(ladder: dict) -> str:
     return "\n".join(f"{r['rung']}. {r['change']}: {_verdict(_gained(r))}." for r in ladder["rungs"] if _gained(r))
 
 
-def _verdict(g: dict) -> str:
+def _verdict(g: dict, split: str = "validation") -> str:
+    """What a paired change of ``g`` (images gained per seed) bought, counted in ``split`` images."""
     n = len(g["per_seed"])
     if g["min"] > 0:
-        return (f"bought {g['mean']:.0f} more validation images right on average, on each of the {n} seeds "
+        return (f"bought {g['mean']:.0f} more {split} images right on average, on each of the {n} seeds "
                 f"(from +{g['min']} to +{g['max']})")
     if g["max"] < 0:
-        return (f"cost {-g['mean']:.0f} validation images on average, on each of the {n} seeds "
+        return (f"cost {-g['mean']:.0f} {split} images on average, on each of the {n} seeds "
                 f"(from {-g['max']} to {-g['min']})")
     return f"bought nothing clear: {g['mean']:+.0f} images on average, from {g['min']:+d} to {g['max']:+d} over the {n} seeds"
 
@@ -267,14 +269,8 @@ def aim_text(families: dict, max_params: int, bar: float) -> str:
     if held:
         p = held[0]
         verdict += (f"\nsmallest member that holds {bar}% on every seed it ran: {_member(p)}, {p['params']:,} parameters "
-                    f"(seeds {seed_list(p['seeds'])}, worst epoch {p['worst_last5_min_test_acc']:.2f}%)")
+                    f"({seed_range(sorted(p['seeds']))}, worst epoch {p['worst_last5_min_test_acc']:.2f}%)")
     return verdict
-
-
-def seed_list(seeds) -> str:
-    seeds = sorted(int(s) for s in seeds)
-    return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2 else \
-        ", ".join(map(str, seeds))
 
 
 def frontier_member_text(points, width: float, against: float) -> str:
@@ -285,8 +281,8 @@ def frontier_member_text(points, width: float, against: float) -> str:
         return f"width {width:g}: not on the frontier yet (python -m tools.frontier)"
     p, q = by_width[width], by_width[against]
     images = round((p["final_test_acc_mean"] - q["final_test_acc_mean"]) * 100)
-    return (f"width {width:g}: {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}% on seeds "
-            f"{seed_list(p['seeds'])} ({images:+d} test images against width {against:g}'s mean), worst epoch of the "
+    return (f"width {width:g}: {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}% on "
+            f"{seed_range(sorted(p['seeds']))} ({images:+d} test images against width {against:g}'s mean), worst epoch of the "
             f"last 5 {p['worst_last5_min_test_acc']:.2f}%")
 
 
@@ -301,4 +297,4 @@ def paired_sweeps_text(changed: str, base: str, change: str) -> str:
         return f"{change}: results/{changed}.json and results/{base}.json have no seed in common"
     diffs = [round((a["per_seed"][s]["final_test_acc"] - b["per_seed"][s]["final_test_acc"]) * 100) for s in seeds]
     g = {"mean": statistics.fmean(diffs), "min": min(diffs), "max": max(diffs), "per_seed": diffs}
-    return f"{change}, on seeds {seed_list(seeds)} of the committed sweeps: " + _verdict(g).replace("validation", "test")
+    return f"{change}, on {seed_range([int(s) for s in seeds])} of the committed sweeps: " + _verdict(g, "test")
