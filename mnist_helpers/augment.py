@@ -22,18 +22,25 @@ def _check_images(images: torch.Tensor) -> None:
         raise ValueError(f"expected floating-point images, got {images.dtype}; convert and scale first")
 
 
-def affine_matrices(angles_deg: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
+def affine_matrices(angles_deg: torch.Tensor, scales: torch.Tensor, shifts: torch.Tensor | None = None,
+                    image_size: int = 28) -> torch.Tensor:
     """``(N, 2, 3)`` sampling matrices for ``affine_grid``: rotate by ``angles_deg``
-    (counter-clockwise, as torchvision) and zoom in by ``1/scales`` about the centre.
+    (counter-clockwise, as torchvision) and zoom in by ``1/scales`` about the centre, then
+    move the result by ``shifts`` (``(N, 2)``, pixels right and down, of an ``image_size`` image).
 
     ``affine_grid`` maps output coordinates to input coordinates, so the matrix is
-    the inverse map: rotate by -angle and shrink by ``scales``.
+    the inverse map: rotate by -angle and shrink by ``scales``; a shift moves where it samples the other way.
     """
     theta = angles_deg * (math.pi / 180.0)
     cos, sin = torch.cos(theta) * scales, torch.sin(theta) * scales
     zero = torch.zeros_like(cos)
+    if shifts is None:
+        tx = ty = zero
+    else:  # the output at o samples the input at R(o - d), d the shift in normalised units: the column is -R d
+        dx, dy = shifts[:, 0] * (2.0 / image_size), shifts[:, 1] * (2.0 / image_size)
+        tx, ty = -(cos * dx - sin * dy), -(sin * dx + cos * dy)
     # (x, y) are normalised with y pointing down; counter-clockwise on screen.
-    return torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
+    return torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
 
 
 def sampling_grid(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -65,7 +72,8 @@ def warp(images: torch.Tensor, matrices: torch.Tensor, interpolation: str = "bil
 class RandomRotateCrop:
     """torchvision's ``RandomApply([CenterCrop(22)], p) -> Resize(28) -> RandomRotation(±15°, fill=0)``,
     done for a whole batch: the cropped images are zoomed back to full size (bilinear,
-    as ``Resize``), then every image is rotated by a uniform angle in ``[-degrees, degrees]``.
+    as ``Resize``), then every image is rotated by a uniform angle in ``[-degrees, degrees]`` and, with
+    ``translate``, moved by up to ``translate`` pixels along each axis (uniform, as ``RandomAffine``'s translate).
 
     The rotation uses ``interpolation``; the default, nearest, is ``RandomRotation``'s
     default too. It keeps strokes as sharp as in the test images, where bilinear
@@ -75,9 +83,11 @@ class RandomRotateCrop:
     """
 
     def __init__(self, degrees: float = 15.0, crop_prob: float = 0.1,
-                 crop_size: int = 22, image_size: int = 28, interpolation: str = "nearest"):
+                 crop_size: int = 22, image_size: int = 28, interpolation: str = "nearest", translate: float = 0.0):
         if degrees < 0:
             raise ValueError(f"degrees must be >= 0, got {degrees}")
+        if not 0 <= translate < image_size / 2:
+            raise ValueError(f"translate must be in [0, image_size / 2) pixels, got {translate}")
         if not 0.0 <= crop_prob <= 1.0:
             raise ValueError(f"crop_prob must be a probability in [0, 1], got {crop_prob}")
         if not 0 < crop_size <= image_size:
@@ -86,6 +96,7 @@ class RandomRotateCrop:
             raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
         self.degrees, self.crop_prob = float(degrees), float(crop_prob)
         self.crop_size, self.image_size, self.interpolation = crop_size, image_size, interpolation
+        self.translate = float(translate)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw ``n`` angles (degrees) and crop flags on the CPU, so a seed gives the same draws on any device."""
@@ -93,33 +104,48 @@ class RandomRotateCrop:
         cropped = torch.rand(n, generator=generator) < self.crop_prob
         return angles, cropped
 
+    def draw_epoch(self, batch_sizes: list[int], generator: torch.Generator | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """An epoch's draws on the CPU, one entry per image in batch order: angles ``(N,)``, crop flags ``(N,)``
+        and, with ``translate``, shifts ``(N, 2)`` in pixels (else None). :meth:`draw` splits the same draws
+        into batches; a training step with fixed shapes (``mnist_helpers.static_step``) indexes them."""
+        draws = [self.sample(n, generator) for n in batch_sizes]
+        angles = torch.cat([a for a, _ in draws])
+        cropped = torch.cat([c for _, c in draws])
+        shifts = None
+        if self.translate:  # drawn after the rest, so translate=0 leaves the stream as it was
+            shifts = (torch.rand(len(angles), 2, generator=generator) * 2 - 1) * self.translate
+        return angles, cropped, shifts
+
     def draw(self, batch_sizes: list[int], generator: torch.Generator | None = None,
              device="cpu") -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """The draws for a whole epoch of batches: one ``(angles, crop_index)`` pair per batch.
+        """The draws for a whole epoch of batches: one ``(angles, crop_index)`` pair per batch, or
+        ``(angles, crop_index, shifts)`` with ``translate``.
 
         The draws are made on the CPU, batch after batch (the same random stream as
         calling :meth:`sample` once per batch), and each kind is copied to ``device``
         once. ``crop_index`` holds the positions, within its batch, of the images to crop.
         The training step then needs no host synchronisation for the augmentation.
         """
-        draws = [self.sample(n, generator) for n in batch_sizes]
-        angles = torch.cat([a for a, _ in draws])
-        cropped = torch.cat([c for _, c in draws])
+        angles, cropped, shifts = self.draw_epoch(batch_sizes, generator)
         sizes = torch.tensor(batch_sizes)
         batch_of = torch.repeat_interleave(torch.arange(len(batch_sizes)), sizes)
         starts = torch.cumsum(sizes, 0) - sizes
         positions = cropped.nonzero().flatten()
         local = positions - starts[batch_of[positions]]
         crop_counts = torch.bincount(batch_of[positions], minlength=len(batch_sizes)).tolist()
+        shifts = shifts.to(device) if shifts is not None else None
         angles, local = angles.to(device), local.to(device)
         out, a, c = [], 0, 0
         for n, k in zip(batch_sizes, crop_counts):
-            out.append((angles[a:a + n], local[c:c + k]))
+            out.append((angles[a:a + n], local[c:c + k]) + ((shifts[a:a + n],) if shifts is not None else ()))
             a, c = a + n, c + k
         return out
 
-    def apply(self, images: torch.Tensor, angles: torch.Tensor, crop_index: torch.Tensor) -> torch.Tensor:
-        """Warp ``images`` with given draws: zoom the images at ``crop_index``, then rotate every image."""
+    def apply(self, images: torch.Tensor, angles: torch.Tensor, crop_index: torch.Tensor,
+              shifts: torch.Tensor | None = None) -> torch.Tensor:
+        """Warp ``images`` with given draws: zoom the images at ``crop_index``, then rotate every image
+        (and move it by ``shifts``, pixels)."""
         _check_images(images)
         k = crop_index.numel()  # a shape, known on the host: no synchronisation
         if k:
@@ -127,14 +153,16 @@ class RandomRotateCrop:
                                    torch.full((k,), self.crop_size / self.image_size, device=images.device))
             zoomed = warp(images.index_select(0, crop_index), zoom, "bilinear")
             images = images.index_copy(0, crop_index, zoomed)
-        return warp(images, affine_matrices(angles, torch.ones_like(angles)), self.interpolation)
+        matrices = affine_matrices(angles, torch.ones_like(angles), shifts, self.image_size)
+        return warp(images, matrices, self.interpolation)
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         _check_images(images)
-        (angles, crop_index), = self.draw([images.shape[0]], generator, images.device)
-        return self.apply(images, angles, crop_index)
+        draws, = self.draw([images.shape[0]], generator, images.device)
+        return self.apply(images, *draws)
 
     def __repr__(self) -> str:
         return (f"RandomRotateCrop(p={self.crop_prob:g}: centre crop {self.crop_size}x{self.crop_size}"
                 f" -> resize {self.image_size}x{self.image_size} (bilinear); "
-                f"rotate ±{self.degrees:g}° ({self.interpolation}), background 0)")
+                f"rotate ±{self.degrees:g}° ({self.interpolation})"
+                + (f", move ±{self.translate:g} px" if self.translate else "") + ", background 0)")

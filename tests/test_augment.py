@@ -148,3 +148,27 @@ def test_apply_with_crop_index_equals_cropping_by_mask(digits):
     zoom = affine_matrices(torch.zeros(int(cropped.sum())), torch.full((int(cropped.sum()),), 22 / 28))
     by_mask[cropped] = warp(digits[cropped], zoom, "bilinear")
     assert torch.equal(ours, warp(by_mask, affine_matrices(angles, torch.ones_like(angles)), "nearest"))
+
+
+def test_a_rotation_then_a_move_equals_torchvisions_affine(digits):
+    """``translate``: the rotated digit moved right and down by whole pixels, as ``TF.affine(translate=...)``."""
+    n = len(digits)
+    shifts = torch.tensor([[2.0, -3.0]]).expand(n, 2)
+    ours = warp(digits, affine_matrices(torch.full((n,), 12.0), torch.ones(n), shifts))
+    theirs = TF.affine(digits, angle=-12.0, translate=[2, -3], scale=1.0, shear=[0.0],
+                       interpolation=InterpolationMode.BILINEAR)
+    assert (ours - theirs).abs().max().item() < 1e-4
+    moved = warp(digits, affine_matrices(torch.zeros(n), torch.ones(n), shifts), "nearest")
+    assert torch.equal(moved[..., :-3, 2:], digits[..., 3:, :-2])  # 2 right, 3 up: a whole-pixel move copies pixels
+
+
+def test_translate_draws_after_the_rest_and_stays_in_range():
+    plain, moving = RandomRotateCrop(15, 0.3), RandomRotateCrop(15, 0.3, translate=2)
+    a = plain.draw_epoch([64, 36], torch.Generator().manual_seed(4))
+    b = moving.draw_epoch([64, 36], torch.Generator().manual_seed(4))
+    assert a[2] is None and torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])  # translate=0: the same stream
+    assert b[2].shape == (100, 2) and b[2].abs().max() <= 2 and b[2].abs().max() > 1.5
+    batches = moving.draw([64, 36], torch.Generator().manual_seed(4))
+    assert [len(batch) for batch in batches] == [3, 3] and torch.equal(torch.cat([s for _, _, s in batches]), b[2])
+    with pytest.raises(ValueError, match="translate"):
+        RandomRotateCrop(translate=-1)
