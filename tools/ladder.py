@@ -31,13 +31,15 @@ from mnist_helpers.results import device_description, load_results, save_results
 from .notebook_code import notebook_constants, notebook_model
 
 LADDERS = ("part2", "part3")
+SMOOTHING_TRIED = 0.1  # the label smoothing that Part-3's recipe had until its ladder measured it
 SEEDS = (100, 101, 102, 103, 104)  # not the notebooks' seed (1) nor the sweeps' (0-11)
 LAST_EPOCHS = 5
 
 # A recipe: which notebook's Net, with which arguments, trained how. The names are the notebooks'.
 RECIPE_DEFAULTS = {
-    "MODEL": None,            # the notebook whose Net is built: "part1", "part2" or "part3"
-    "NET_ARGS": {},           # keyword arguments of that Net
+    "MODEL": None,            # the notebook whose model is built: "part1", "part2", "part3" or "part4"
+    "NET": "Net",             # the model's class in that notebook (Part-4 also has "SeparableNet")
+    "NET_ARGS": {},           # keyword arguments of that class
     "CHANNELS_LAST": False,   # the memory layout Part-3 uses for speed
     "BATCH_SIZE": 128,
     "EPOCHS": 15,
@@ -49,6 +51,7 @@ RECIPE_DEFAULTS = {
     "DEGREES": 0,             # training-time rotation, ±degrees (0: no augmentation)
     "CROP_PROB": 0.0,
     "CROP_SIZE": 22,
+    "TRANSLATE": 0,           # training-time shifts of up to ±TRANSLATE pixels along each axis
     "EMA_DECAY": None,        # None: evaluate the live weights
     "LABEL_SMOOTHING": 0.0,
     "GENTLE_EPOCHS": 0,       # the last epochs train with rotation within ±GENTLE_DEGREES and no crop
@@ -96,16 +99,19 @@ def rungs(part: str) -> list[dict]:
         scheduled = {**augmented, "LR": None, "PEAK_LR": p3["PEAK_LR"], "WARMUP_EPOCHS": p3["WARMUP_EPOCHS"],
                      "FLOOR_EPOCH": p3["FLOOR_EPOCH"], "NESTEROV": True}
         averaged = {**scheduled, "EMA_DECAY": p3["EMA_DECAY"]}
-        smoothed = {**averaged, "LABEL_SMOOTHING": p3["LABEL_SMOOTHING"]}
-        designed = {**smoothed, "MODEL": "part3", "NET_ARGS": {}, "CHANNELS_LAST": True,
-                    "BATCH_SIZE": p3["BATCH_SIZE"], "EPOCHS": p3["EPOCHS"]}
         steps = [
             ("Part-2's model and recipe", part2_final),
             (f"+ augmentation (rotation ±{p3['DEGREES']:g}°, a {p3['CROP_SIZE']}×{p3['CROP_SIZE']} crop "
              f"with p = {p3['CROP_PROB']:g})", augmented),
             (f"+ the warm-up/cosine/floor schedule, peak {p3['PEAK_LR']:g}, Nesterov momentum", scheduled),
             (f"+ the EMA of the weights (decay {p3['EMA_DECAY']:g})", averaged),
-            (f"+ label smoothing {p3['LABEL_SMOOTHING']:g}", smoothed),
+        ]
+        if p3["LABEL_SMOOTHING"]:  # a rung only while the notebook's recipe smooths its labels (a branch otherwise)
+            averaged = {**averaged, "LABEL_SMOOTHING": p3["LABEL_SMOOTHING"]}
+            steps.append((f"+ label smoothing {p3['LABEL_SMOOTHING']:g}", averaged))
+        designed = {**averaged, "MODEL": "part3", "NET_ARGS": {}, "CHANNELS_LAST": True,
+                    "BATCH_SIZE": p3["BATCH_SIZE"], "EPOCHS": p3["EPOCHS"]}
+        steps += [
             ("the < 8,000-parameter design (5×5 stem, no dropout)", designed),
             (f"+ the gentle last {p3['GENTLE_EPOCHS']} epochs: Part-3's model and recipe",
              {**designed, "GENTLE_EPOCHS": p3["GENTLE_EPOCHS"], "GENTLE_DEGREES": p3["GENTLE_DEGREES"]}),
@@ -128,8 +134,18 @@ def branches(part: str) -> list[dict]:
         top = steps[-1]["recipe"]
         found = [("Part-3 without augmentation (DEGREES = 0, CROP_PROB = 0, GENTLE_DEGREES = 0)", len(steps) - 1,
                   {**top, "DEGREES": 0, "CROP_PROB": 0.0, "GENTLE_DEGREES": 0, "GENTLE_EPOCHS": 0})]
+        if not top["LABEL_SMOOTHING"]:
+            found.append((f"Part-3 with label smoothing (LABEL_SMOOTHING = {SMOOTHING_TRIED:g})", len(steps) - 1,
+                          {**top, "LABEL_SMOOTHING": SMOOTHING_TRIED}))
     return [{"branch": i, "change": change, "base": base, "recipe": recipe(**r)}
             for i, (change, base, r) in enumerate(found)]
+
+
+def notebook_recipe(part: str) -> dict:
+    """The recipe of ``part``'s notebook, in the names above: the top rung of its ladder."""
+    if part not in LADDERS:
+        raise ValueError(f"no recipe for {part!r}; the notebooks with one are {', '.join(LADDERS)}")
+    return rungs(part)[-1]["recipe"]
 
 
 def split_description() -> dict:
@@ -140,14 +156,16 @@ def split_description() -> dict:
             "stratified": True, "val_indices_sha256": hashlib.sha256(val.numpy().tobytes()).hexdigest()}
 
 
-def train_rung(r: dict, seed: int, data: dict, device=torch.device("cpu")) -> dict:
-    """Train one rung's recipe ``r`` with ``seed`` on ``data["train"]`` and validate on ``data["val"]`` each epoch."""
+def train_rung(r: dict, seed: int, data: dict, device=torch.device("cpu"), keep: bool = False) -> dict:
+    """Train one rung's recipe ``r`` with ``seed`` on ``data["train"]`` and validate on ``data["val"]`` each epoch;
+    ``keep`` adds the trained ``model`` and its ``ema`` to the result."""
     set_seed(seed)
-    model = notebook_model(r["MODEL"], **r["NET_ARGS"]).to(device)
+    model = notebook_model(r["MODEL"], r["NET"], **r["NET_ARGS"]).to(device)
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
     augment = (RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"],
-                                interpolation="nearest") if r["DEGREES"] or r["CROP_PROB"] else None)
+                                interpolation="nearest", translate=r["TRANSLATE"])
+               if r["DEGREES"] or r["CROP_PROB"] or r["TRANSLATE"] else None)
     gentle = RandomRotateCrop(degrees=r["GENTLE_DEGREES"], crop_prob=0.0, crop_size=r["CROP_SIZE"], interpolation="nearest")
     train_loader = TensorLoader(*data["train"], r["BATCH_SIZE"], shuffle=True, seed=seed, device=device, augment=augment)
     val_loader = TensorLoader(*data["val"], 1000, device=device)
@@ -167,7 +185,7 @@ def train_rung(r: dict, seed: int, data: dict, device=torch.device("cpu")) -> di
                   before_epoch=gentler_at_the_end, verbose=False)
     return {"params": count_parameters(model), "val_acc": history.test_acc, "train_acc": history.train_acc,
             "final_val_acc": history.test_acc[-1], "last5_min_val_acc": min(history.test_acc[-LAST_EPOCHS:]),
-            "seconds_per_epoch": statistics.fmean(history.epoch_seconds)}
+            "seconds_per_epoch": statistics.fmean(history.epoch_seconds), **({"model": model, "ema": ema} if keep else {})}
 
 
 def _summary(runs: dict, base: dict | None, val_images: int) -> dict | None:
@@ -205,6 +223,34 @@ def summarize(ladder: dict) -> dict:
     return ladder
 
 
+def _other_runs(part: str, split: dict, kind: str) -> list[tuple[dict, dict, str]]:
+    """(recipe, per-seed runs, file) of the other committed ladders and of the frontier screen (the same
+    validation runs, on ``split`` as ``kind``): a recipe trained there is not trained again."""
+    found = []
+    names = [f"ladder_{p}" for p in LADDERS if p != part] + ["frontier_screen"]
+    for name in names:
+        if not (results_dir() / f"{name}.json").is_file():
+            continue
+        other = load_results(name)
+        if other["split"] != split or other.get("cpu_kind") != kind:
+            continue
+        entries = other.get("rungs", []) + other.get("branches", []) + list(other.get("candidates", {}).values())
+        found += [(e["recipe"], e["per_seed"], f"results/{name}.json") for e in entries if e["per_seed"]]
+    return found
+
+
+def _with_runs(step: dict, pool: list, own: str) -> dict:
+    """``step`` (a rung or a branch) with every committed run of its recipe, and where runs came from elsewhere."""
+    runs, sources = {}, []
+    for recipe_, per_seed, where in pool:
+        if recipe_ == step["recipe"]:
+            runs = {**per_seed, **runs}
+            if where != own and where not in sources:
+                sources.append(where)
+    runs = dict(sorted(runs.items(), key=lambda item: int(item[0])))
+    return {**step, **({"runs_from": ", ".join(sources)} if sources else {}), "per_seed": runs}
+
+
 def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None) -> dict:
     """Train every rung of ``part`` (or the rungs ``only``) on ``seeds``, resuming ``results/ladder_PART.json``."""
     name = f"ladder_{part}"
@@ -217,27 +263,16 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None) -> dict:
     if earlier is not None and earlier.get("cpu_kind") != kind:
         raise RuntimeError(f"results/{name}.json was measured on {earlier.get('cpu_kind')}, this machine runs {kind}; "
                            f"a ladder keeps to one CPU kind (move the file away to start again)")
-    kept = {r["change"]: r for r in (earlier or {}).get("rungs", [])}
+    # every committed run on this split and CPU kind, by recipe: this ladder's, the other ladder's, the frontier screen's
+    pool = [(r["recipe"], r["per_seed"], f"results/{name}.json") for r in
+            (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
+    pool += _other_runs(part, split, kind)
     ladder = {"about": __doc__.splitlines()[0], "part": part, "split": split, "cpu_kind": kind,
               "device": device_description(torch.device("cpu")), "torch_version": torch.__version__,
               "command": command, "last_epochs": LAST_EPOCHS, "rungs": []}
-    # a rung that another ladder already trained (Part-3's bottom rung is Part-2's top one) is taken from it
-    others = [load_results(f"ladder_{p}") for p in LADDERS if p != part and (results_dir() / f"ladder_{p}.json").is_file()]
     for r in rungs(part):
-        old = kept.get(r["change"])
-        runs = dict(old["per_seed"]) if old is not None and old["recipe"] == r["recipe"] else {}
-        same = [o for o in others if o["split"] == split and o.get("cpu_kind") == kind]
-        for other, o_rung in ((o, x) for o in same for x in o["rungs"]):
-            if o_rung["recipe"] == r["recipe"] and o_rung["per_seed"]:
-                runs = {**o_rung["per_seed"], **runs}
-                r = {**r, "runs_from": f"results/ladder_{other['part']}.json, rung {o_rung['rung']}"}
-        ladder["rungs"].append({**r, "per_seed": runs})
-    kept_branches = {b["change"]: b for b in (earlier or {}).get("branches", [])}
-    ladder["branches"] = []
-    for b in branches(part):
-        old = kept_branches.get(b["change"])
-        same = old is not None and old["recipe"] == b["recipe"] and old["base"] == b["base"]
-        ladder["branches"].append({**b, "per_seed": dict(old["per_seed"]) if same else {}})
+        ladder["rungs"].append(_with_runs(r, pool, f"results/{name}.json"))
+    ladder["branches"] = [_with_runs(b, pool, f"results/{name}.json") for b in branches(part)]
     data = load_train_val()
     for rung in ladder["rungs"] + ladder["branches"]:
         if only is not None and rung.get("rung") not in only:

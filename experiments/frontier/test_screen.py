@@ -1,0 +1,37 @@
+"""The frontier screen: candidates are one named change to their base, screens keep off the reported seeds,
+confirmations keep to them, and the committed files say what they measured."""
+import pytest
+
+from experiments.frontier import screen
+from mnist_helpers.results import committed_results
+from tools.ladder import notebook_recipe
+
+
+def test_each_candidate_is_its_base_with_its_changes():
+    plan = screen.candidates()
+    assert plan["part3"]["recipe"] == notebook_recipe("part3")
+    for name, c in plan.items():
+        if c["base"] is None:
+            continue
+        base = plan[c["base"]]["recipe"]
+        changed = {k for k in base if base[k] != c["recipe"][k]}
+        assert changed == set(c["changes"]), name
+
+
+def test_screens_and_confirmations_keep_to_their_seeds():
+    with pytest.raises(SystemExit):
+        screen.main(["--candidates", "part3", "--seeds", "1"])
+    with pytest.raises(SystemExit):
+        screen.main(["--confirm", "--candidates", "part3", "--seeds", "100"])
+    with pytest.raises(SystemExit):
+        screen.main(["--candidates", "no such candidate"])
+
+
+def test_the_committed_screen_is_on_the_validation_split():
+    found = committed_results(screen.NAME)
+    if found is None:
+        pytest.skip("no committed screen")
+    assert found["split"]["val_images"] == 10_000
+    for name, c in found["candidates"].items():
+        assert all(int(seed) >= 100 for seed in c["per_seed"]), name
+        assert not c["per_seed"] or c["commands"] or c.get("runs_from"), name
