@@ -9,7 +9,13 @@ warm-up/cosine/floor schedule, label smoothing, EMA, channels-last):
   and torch's own ``AveragedModel`` EMA (which tests its step counter with ``if`` every step);
 - ``sync-free``: ``mnist_helpers.training.train_epoch``, what the notebooks run: everything stays
   on the device and is read once per epoch, the epoch's draws are copied once;
-- ``sync-free + torch.compile``: the same with the model wrapped in ``torch.compile``.
+- ``sync-free + torch.compile``: the same with the model wrapped in ``torch.compile``;
+- ``static step``: ``mnist_helpers.static_step.StaticStep`` run eagerly (fixed shapes, the rate as a
+  device tensor, fused SGD, one ``_foreach_lerp_`` EMA);
+- ``static step + CUDA graph``: the same step captured once and replayed, what ``fit`` does on CUDA.
+
+``--together 12`` also times Part-3's recipe for 12 seeds at once (``tools.together``, captured on CUDA)
+against 1 seed the same way: the rows ``together, 1 seed`` and ``together, 12 seeds``.
 
 Each mode trains ``--warmup`` untimed epochs (cuDNN autotuning, compilation), then ``--epochs``
 timed ones; the median is reported. The breakdown times ``--steps`` sync-free steps with a
@@ -34,10 +40,13 @@ from benchmarks.step_breakdown import breakdown as step_breakdown
 from benchmarks.step_breakdown import part3_setup
 from mnist_helpers import TensorLoader, load_mnist_tensors, set_seed
 from mnist_helpers.results import device_description, save_results
+from mnist_helpers.static_step import StaticStep
 from mnist_helpers.training import train_epoch
+from tools.ladder import notebook_recipe, recipe
 from tools.notebook_code import notebook_model
+from tools.together import train_together
 
-MODES = ("per-step reads", "sync-free", "sync-free + torch.compile")
+MODES = ("per-step reads", "sync-free", "sync-free + torch.compile", "static step", "static step + CUDA graph")
 
 
 def synchronize(device: torch.device) -> None:
@@ -91,12 +100,20 @@ def epoch_with_reads(loader, model, optimizer, scheduler, smoothing, ema) -> Non
 
 def time_mode(part: str, mode: str, device: torch.device, warmup: int, epochs: int) -> list[float]:
     loader, model, optimizer, scheduler, smoothing, ema = setup(part, device, mode)
+    static = None
+    if mode.startswith("static step"):
+        if mode.endswith("graph") and device.type != "cuda":
+            raise SystemExit(f"mode {mode!r} needs a CUDA device")
+        static = StaticStep(model, [loader], optimizer, scheduler, step_scheduler_per_batch=scheduler is not None,
+                            label_smoothing=smoothing, ema=ema, capture=mode.endswith("graph"))
     seconds = []
     for epoch in range(warmup + epochs):
         synchronize(device)
         start = time.perf_counter()
         if mode == "per-step reads":
             epoch_with_reads(loader, model, optimizer, scheduler, smoothing, ema)
+        elif static is not None:
+            static.train_epoch()
         else:
             train_epoch(model, loader, optimizer, scheduler, step_scheduler_per_batch=scheduler is not None,
                         label_smoothing=smoothing, ema=ema)
@@ -104,6 +121,14 @@ def time_mode(part: str, mode: str, device: torch.device, warmup: int, epochs: i
         if epoch >= warmup:
             seconds.append(time.perf_counter() - start)
     return seconds
+
+
+def time_together(device: torch.device, seeds: int, warmup: int, epochs: int) -> list[float]:
+    """Seconds per training epoch of Part-3's recipe for ``seeds`` seeds at once (``tools.together``)."""
+    r = recipe(**{**notebook_recipe("part3"), "EPOCHS": warmup + epochs})
+    run = train_together(r, list(range(seeds)), load_mnist_tensors("train"), load_mnist_tensors("test"), device,
+                         log=lambda line: None)
+    return run["seconds_per_epoch"][warmup:]
 
 
 def breakdown(part: str, device: torch.device, steps: int) -> dict:
@@ -119,6 +144,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="steps timed for the breakdown")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--parts", nargs="+", default=["part1", "part3"], choices=["part1", "part3"])
+    parser.add_argument("--together", type=int, default=0, metavar="SEEDS",
+                        help="also time Part-3's recipe for this many seeds at once, and for 1 seed the same way")
     parser.add_argument("--save", action="store_true", help="write results/benchmark_gpu.json")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -139,6 +166,13 @@ def main() -> None:
                   f"{', '.join(f'{s:.3f}' for s in runs)})", flush=True)
         report["breakdown_ms_per_step"][part] = phases = breakdown(part, device, args.steps)
         print(f"{part}  per sync-free step: " + ", ".join(f"{k} {v:.3f} ms" for k, v in phases.items()), flush=True)
+    if args.together:
+        report["together"] = {}
+        for seeds in (1, args.together):
+            runs = time_together(device, seeds, args.warmup, args.epochs)
+            report["together"][f"{seeds} seed{'s' if seeds > 1 else ''}"] = {"seconds_per_epoch": statistics.median(runs),
+                                                                              "runs": runs}
+            print(f"part3  together, {seeds:2d} seeds    {statistics.median(runs):7.3f} s per epoch", flush=True)
     if args.save:
         print("saved", save_results("benchmark_gpu", report))
 

@@ -133,7 +133,7 @@ def predict_labels(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
 
 def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 15, *,
         step_scheduler_per_batch: bool | None = None, label_smoothing: float = 0.0, ema=None,
-        before_epoch=None, verbose: bool = True) -> History:
+        before_epoch=None, verbose: bool = True, graph: bool | None = None) -> History:
     """Train for ``epochs`` and evaluate after each; returns a :class:`History`.
 
     ``scheduler`` is stepped once per batch for ``OneCycleLR``/``CyclicLR`` (or
@@ -144,6 +144,10 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
     the train metrics are always those of ``model`` on the training batches.
     ``before_epoch(epoch)``, if given, is called before each epoch is trained (epochs
     count from 1), for example to change the training loader's augmentation.
+    ``graph``: train with ``mnist_helpers.static_step.StaticStep``, captured as CUDA graphs on a GPU
+    (the default there: ``None`` means on CUDA only); ``False`` runs :func:`train_epoch`, as on a CPU.
+    Where the static step cannot train the setup, or capture fails, ``fit`` says why in one line and
+    trains with :func:`train_epoch`.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -154,16 +158,36 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
     if step_scheduler_per_batch is None:
         step_scheduler_per_batch = isinstance(
             scheduler, (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR))
+    static = None
+    if graph if graph is not None else _device_of(model).type == "cuda":
+        from .static_step import StaticStep, unsupported
+
+        reason = unsupported(model, [train_data], optimizer, ema)
+        if reason is None:
+            static = StaticStep(model, [train_data], optimizer, scheduler, ema=ema, label_smoothing=label_smoothing,
+                                step_scheduler_per_batch=step_scheduler_per_batch)
+        else:
+            print(f"training step by step, without the static step: {reason}", flush=True)
     history = History()
     for epoch in range(1, epochs + 1):
         if before_epoch is not None:
             before_epoch(epoch)
-        lr = optimizer.param_groups[0]["lr"]
+        lr = float(optimizer.param_groups[0]["lr"])  # a device tensor for the static step: read once an epoch
         start = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, train_data, optimizer, scheduler,
-                                            step_scheduler_per_batch=step_scheduler_per_batch,
-                                            label_smoothing=label_smoothing, ema=ema,
-                                            desc=f"epoch {epoch}/{epochs}")
+        if static is not None:
+            try:
+                train_loss, train_acc = static.train_epoch(desc=f"epoch {epoch}/{epochs}")
+            except RuntimeError as err:  # capture failed before the first graph: the state is restored
+                if not static.capture or static.graphs:
+                    raise
+                print(f"training without CUDA graphs: capture failed ({str(err).splitlines()[0]})", flush=True)
+                static.capture = False
+                train_loss, train_acc = static.train_epoch(desc=f"epoch {epoch}/{epochs}")
+        else:
+            train_loss, train_acc = train_epoch(model, train_data, optimizer, scheduler,
+                                                step_scheduler_per_batch=step_scheduler_per_batch,
+                                                label_smoothing=label_smoothing, ema=ema,
+                                                desc=f"epoch {epoch}/{epochs}")
         train_seconds = time.perf_counter() - start
         start = time.perf_counter()
         test_loss, test_acc = evaluate(ema if ema is not None else model, test_data)

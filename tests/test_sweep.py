@@ -90,3 +90,33 @@ def test_frontier_text_prints_a_line_per_member_by_parameters():
     assert lines[0].split()[:3] == ["member", "params", "seeds"]
     assert lines[1].split()[:5] == ["w=0.7", "3,898", "0-2", "99.28%", "99.22%"] and lines[1].split()[5] == "no"
     assert lines[2].split()[:3] == ["c2=22", "3,980", "0"] and lines[2].split()[5] == "yes"
+
+
+def test_together_writes_a_sweep_of_the_notebooks_recipe(tmp_path, monkeypatch):
+    """``--together``: one call trains every seed; the file has a sweep's form, with the recipe and device."""
+    import tools.together
+    from mnist_helpers import data
+
+    calls = []
+
+    def fake_together(r, seeds, train, test, device, capture=None, log=print):
+        calls.append((r, list(seeds), str(device)))
+        acc = {s: [99.0 + 0.1 * i + 0.01 * s for i in range(r["EPOCHS"])] for s in seeds}
+        return {"params": 7954, "seconds_per_epoch": [2.0] * r["EPOCHS"],
+                "per_seed": {s: {"test_acc": acc[s], "train_acc": [99.0] * r["EPOCHS"]} for s in seeds}}
+
+    monkeypatch.setattr(tools.together, "train_together", fake_together)
+    monkeypatch.setattr(data, "load_mnist_tensors", lambda split: (None, None))
+    monkeypatch.setenv("MNIST_RESULTS_DIR", str(tmp_path))
+    assert sweep.main(["--together", "--seeds", "0", "1", "2", "--name", "together_test"]) == 0
+    from tools.ladder import notebook_recipe
+
+    assert calls == [(notebook_recipe("part3"), [0, 1, 2], "cpu")]
+    from mnist_helpers.results import load_results
+
+    saved = load_results("together_test", tmp_path)
+    assert saved["together"] == 3 and saved["recipe"] == notebook_recipe("part3") and saved["seconds_per_epoch"] == 2.0
+    assert set(saved["per_seed"]) == {"0", "1", "2"} and saved["all_seeds_hold_target"]
+    assert saved["command"] == "python -m tools.sweep --together --seeds 0 1 2 --name together_test"
+    with pytest.raises(SystemExit):
+        sweep.main(["--together", "--part", "part4"])

@@ -8,6 +8,10 @@ with each seed's device and torch version. ``--add`` keeps the seeds already in 
 other seeds without touching the README and docs tables; ``--part part4`` sweeps the Part-4 notebook
 (seeds 0-4, ``results/part4_seeds.json``). Run as AVX2 (``MNIST_CPU_ISA=avx2``, or on an AVX2 machine),
 the default file is ``results/PART_seeds_avx2.json``; every file records its CPU kind and command.
+
+``--together`` trains every seed in one process instead, as one stacked model with the notebook's recipe
+(``tools.together``; on a GPU twelve seeds cost about one), and writes ``results/PART_seeds_together.json``
+(``--device cuda``) without touching the notebook sweeps.
 """
 from __future__ import annotations
 
@@ -89,6 +93,35 @@ def run_sweep(seeds, notebook: Path, env: dict | None = None, *, per_seed: dict 
     return sweep()
 
 
+def run_together(part: str, seeds, device: str) -> dict:
+    """Every seed of ``part``'s recipe trained at once (``tools.together``), on the 60,000 training images and
+    tested on the 10,000 test images after every epoch, as the notebook does: a sweep in the same form."""
+    import torch
+
+    from mnist_helpers.data import load_mnist_tensors
+    from mnist_helpers.results import device_description
+
+    from .ladder import notebook_recipe
+    from .together import train_together
+
+    device = torch.device(device)
+    r = notebook_recipe(part)
+    start = time.perf_counter()
+    run = train_together(r, list(seeds), load_mnist_tensors("train"), load_mnist_tensors("test"), device)
+    wall = time.perf_counter() - start
+    per_seed = {}
+    for seed, h in run["per_seed"].items():
+        per_seed[str(seed)] = {"params": run["params"], "epochs": r["EPOCHS"], "seed": seed,
+                               "final_test_acc": h["test_acc"][-1], "best_test_acc": max(h["test_acc"]),
+                               "last5_min_test_acc": min(h["test_acc"][-5:]), "final_train_acc": h["train_acc"][-1],
+                               "test_acc": h["test_acc"]}
+    target = TARGETS[part]
+    return {"notebook": f"recipe of notebooks/{notebook_paths(f'{part}_*.ipynb')[0].name}", "recipe": r,
+            **summarize_seeds(per_seed, target.accuracy, target.last_epochs), "per_seed": per_seed,
+            "together": len(per_seed), "seconds_per_epoch": statistics.median(run["seconds_per_epoch"]),
+            "wall_seconds": wall, "device": device_description(device), "torch_version": torch.__version__}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--part", default="part3", choices=["part1", "part2", "part3", "part4"])
@@ -100,8 +133,26 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default=None,
                         help="results file to write, results/NAME.json (default PART_seeds, the one the README and docs "
                              "show; any other name leaves them alone)")
+    parser.add_argument("--together", action="store_true",
+                        help="train the seeds at once, as one stacked model with the notebook's recipe (part3)")
+    parser.add_argument("--device", default="cpu", help="with --together: the device to train on (cuda, cpu)")
     args = parser.parse_args(argv)
     kind = cpu_kind()
+    if args.together:
+        if args.part != "part3" or args.add:
+            parser.error("--together trains Part-3's recipe (--part part3), without --add")
+        seeds = args.seeds if args.seeds is not None else list(TARGETS["part3"].seeds)
+        name = args.name or "part3_seeds_together"
+        if not name.replace("_", "").replace("-", "").isalnum():
+            parser.error(f"--name must be letters, digits, '_' or '-', got {name!r}")
+        sweep = run_together("part3", seeds, args.device)
+        sweep["cpu_kind"] = kind
+        sweep["command"] = "python -m tools.sweep " + " ".join(argv if argv is not None else sys.argv[1:])
+        path = save_results(name, sweep)
+        print(f"{len(seeds)} seeds together: mean final {sweep['final_test_acc_mean']:.2f} ± "
+              f"{sweep['final_test_acc_std']:.2f}%, worst of last 5 {sweep['worst_last5_min_test_acc']:.2f}%, "
+              f"{sweep['seconds_per_epoch']:.2f} s per epoch -> {path.name}")
+        return 0 if sweep["all_seeds_hold_target"] else 1
     suffix = kind_suffix(kind)
     default_name = f"{args.part}_seeds{suffix}"
     name = args.name or default_name
