@@ -154,6 +154,7 @@ def main() -> None:
     if args.epochs < 1 or args.warmup < 0 or args.steps < 1:
         parser.error("--epochs and --steps must be at least 1, --warmup at least 0")
     print(f"{device_description(device)}, torch {torch.__version__}")
+    torch.backends.cudnn.benchmark = True  # for every mode, as the captured step sets it: like against like
     report = {"device": device_description(device), "torch_version": torch.__version__, "epochs": args.epochs,
               "warmup_epochs": args.warmup, "seconds_per_epoch": {}, "runs": {}, "breakdown_ms_per_step": {}}
     for part in args.parts:

@@ -15,7 +15,8 @@ What capture needs, and why the maths stays the notebooks':
 - **The epoch's order and draws** are made by each loader's generator exactly as ``TensorLoader`` makes
   them, copied to the device once an epoch, and each step reads its slice through a step counter on the device.
 - **The learning rate is a device tensor** (``SGD(fused=True)``); the scheduler writes it before each replay.
-- **The EMA** is one ``torch._foreach_lerp_``, with its warm-up weight computed on the device.
+- **The EMA** moves every averaged tensor with ``lerp_`` by a weight computed on the device (a tensor weight:
+  ``torch._foreach_lerp_`` would read it back to the host).
 - **Losses and correct counts** stay on the device and are read once an epoch.
 
 :class:`StackedModel` puts several models of one class side by side (one per seed), so that one step
@@ -67,7 +68,7 @@ class StackedModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         params = {n: getattr(self, self._names[n]) for n in self._param_names}
         buffers = {n: getattr(self, self._names[n]) for n in self._buffer_names}
-        return vmap(self._call)(params, buffers, x)
+        return vmap(self._call, randomness="different")(params, buffers, x)  # dropout: each member its own mask
 
     def member(self, k: int) -> nn.Module:
         """A plain model holding member ``k``'s weights (a copy)."""
@@ -85,12 +86,22 @@ def _augment_key(augment):
     return (augment.crop_size, augment.image_size, augment.interpolation, bool(augment.translate))
 
 
-def unsupported(model, loaders, optimizer, ema=None) -> str | None:
+def _settings(optimizer) -> list[tuple]:
+    """What a captured SGD step bakes in besides the rate's tensor: each group's rate tensor and constants."""
+    return [(id(g["lr"]), g["momentum"], g["dampening"], g["weight_decay"], g["nesterov"], g["maximize"])
+            for g in optimizer.param_groups]
+
+
+def unsupported(model, loaders, optimizer, ema=None, scheduler=None) -> str | None:
     """Why :class:`StaticStep` cannot train this setup, in one line, or None when it can."""
     if not isinstance(optimizer, torch.optim.SGD):
         return f"the static step supports torch.optim.SGD, not {type(optimizer).__name__}"
     if any(group.get("differentiable") for group in optimizer.param_groups):
         return "the optimizer is differentiable"
+    if any(group["dampening"] for group in optimizer.param_groups):
+        return "SGD with dampening (its first step differs from the later ones)"
+    if getattr(scheduler, "cycle_momentum", False):
+        return f"{type(scheduler).__name__} cycles the momentum, which a captured step keeps fixed"
     first = loaders[0]
     device = next(model.parameters()).device
     for loader in loaders:
@@ -127,7 +138,7 @@ class StaticStep:
 
     def __init__(self, model, loaders, optimizer, scheduler=None, *, step_scheduler_per_batch: bool = False,
                  label_smoothing: float = 0.0, ema=None, capture: bool | None = None, warmup_steps: int = 3):
-        reason = unsupported(model, loaders, optimizer, ema)
+        reason = unsupported(model, loaders, optimizer, ema, scheduler)
         if reason:
             raise ValueError(reason)
         self.model, self.loaders, self.optimizer, self.ema = model, list(loaders), optimizer, ema
@@ -153,8 +164,8 @@ class StaticStep:
         self.correct = torch.zeros(k, len(self.sizes), dtype=torch.long, device=d)
         self.arange = {size: torch.arange(size, device=d) for size in set(self.sizes)}
         for group in optimizer.param_groups:
-            if not torch.is_tensor(group["lr"]):
-                group["lr"] = torch.tensor(float(group["lr"]), device=d)
+            if not torch.is_tensor(group["lr"]) or group["lr"].device != d or group["lr"].dtype != torch.float32:
+                group["lr"] = torch.tensor(float(group["lr"]), dtype=torch.float32, device=d)
             group["fused"], group["foreach"] = True, False
         if ema is not None:
             self.ema_n = torch.tensor(float(ema.updates), dtype=torch.float64, device=d)
@@ -163,6 +174,7 @@ class StaticStep:
             self.ema_float = [(a, c) for a, c in pairs if a.is_floating_point()]
             self.ema_other = [(a, c) for a, c in pairs if not a.is_floating_point()]
         self.graphs, self.graph_key = {}, "none yet"
+        self._inputs = self._loader_inputs()
 
     # -- the step ---------------------------------------------------------------------------------------
 
@@ -199,7 +211,8 @@ class StaticStep:
             with torch.no_grad():
                 n = self.ema_n
                 weight = (1.0 - torch.minimum(self.ema_decay, (1.0 + n) / (10.0 + n))).float()
-                torch._foreach_lerp_([a for a, _ in self.ema_float], [c for _, c in self.ema_float], weight)
+                for a, c in self.ema_float:
+                    a.lerp_(c, weight)
                 for a, c in self.ema_other:
                     a.copy_(c)
                 n.add_(1)
@@ -231,11 +244,15 @@ class StaticStep:
         try:
             side = torch.cuda.Stream(self.device)
             side.wait_stream(torch.cuda.current_stream(self.device))
-            with torch.cuda.stream(side):
-                for size in sorted(set(self.sizes), reverse=True):
-                    for _ in range(self.warmup_steps):
-                        self.offset.zero_(), self.step.zero_()
-                        self._step(size, augment)
+            torch.cuda.set_sync_debug_mode("error")  # a step that synchronises fails here, with its reason, not in capture
+            try:
+                with torch.cuda.stream(side):
+                    for size in sorted(set(self.sizes), reverse=True):
+                        for _ in range(self.warmup_steps):
+                            self.offset.zero_(), self.step.zero_()
+                            self._step(size, augment)
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
             torch.cuda.current_stream(self.device).wait_stream(side)
             for size in sorted(set(self.sizes), reverse=True):
                 self.offset.zero_(), self.step.zero_()
@@ -260,6 +277,10 @@ class StaticStep:
 
     # -- an epoch ---------------------------------------------------------------------------------------
 
+    def _loader_inputs(self) -> list[tuple]:
+        return [(loader.images.data_ptr(), loader.labels.data_ptr(), tuple(loader.batch_sizes()), loader.mean,
+                 loader.std, loader.shuffle) for loader in self.loaders]
+
     def _new_epoch(self) -> None:
         """Each loader's shuffle and draws, from its own generator, in ``TensorLoader``'s order."""
         orders, angles, crops, shifts = [], [], [], []
@@ -277,16 +298,22 @@ class StaticStep:
             buffer.copy_(host, non_blocking=pin)
         self.offset.zero_()
         self.step.zero_()
+        if self.ema is not None:
+            self.ema_n.fill_(float(self.ema.updates))
 
     def train_epoch(self, desc: str = "train"):
         """One epoch; returns (mean training loss, accuracy %), or lists of them for a stacked model."""
         augment = self.loaders[0].augment
         if any(_augment_key(loader.augment) != _augment_key(augment) for loader in self.loaders):
             raise ValueError("the members' augmentations differ in kind")
+        if self._loader_inputs() != self._inputs:
+            raise ValueError("a loader's images, labels, batches or normalisation changed since the static step was "
+                             "built: build a new StaticStep")
         self.model.train()
-        if self.capture and self.graph_key != _augment_key(augment):
+        key = (_augment_key(augment), _settings(self.optimizer))
+        if self.capture and self.graph_key != key:  # a new kind of augmentation, or new optimizer constants
             self._capture(augment)
-            self.graph_key = _augment_key(augment)
+            self.graph_key = key
         self._new_epoch()
         for size in tqdm(self.sizes, desc=desc, leave=False, dynamic_ncols=True):
             if self.capture:
@@ -298,6 +325,7 @@ class StaticStep:
         if self.ema is not None:
             self.ema.updates += len(self.sizes)
             self.ema.n_averaged.add_(len(self.sizes))
+        self.optimizer.zero_grad(set_to_none=True)  # the graphs' gradient buffers are theirs, not the model's
         losses, correct = torch.stack([self.losses.double(), self.correct.double()]).tolist()  # the one read
         results = []
         seen = sum(self.sizes)

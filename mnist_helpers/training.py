@@ -162,7 +162,7 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
     if graph if graph is not None else _device_of(model).type == "cuda":
         from .static_step import StaticStep, unsupported
 
-        reason = unsupported(model, [train_data], optimizer, ema)
+        reason = unsupported(model, [train_data], optimizer, ema, scheduler)
         if reason is None:
             static = StaticStep(model, [train_data], optimizer, scheduler, ema=ema, label_smoothing=label_smoothing,
                                 step_scheduler_per_batch=step_scheduler_per_batch)
@@ -180,7 +180,8 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
             except RuntimeError as err:  # capture failed before the first graph: the state is restored
                 if not static.capture or static.graphs:
                     raise
-                print(f"training without CUDA graphs: capture failed ({str(err).splitlines()[0]})", flush=True)
+                cause = err.__context__ or err.__cause__ or err  # capture's own error hides the first one
+                print(f"training without CUDA graphs: capture failed ({str(cause).splitlines()[0]})", flush=True)
                 static.capture = False
                 train_loss, train_acc = static.train_epoch(desc=f"epoch {epoch}/{epochs}")
         else:

@@ -4,6 +4,7 @@ and ``fit`` says why when it cannot use it. On a machine with CUDA, the captured
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from mnist_helpers import RandomRotateCrop, TensorLoader, ema_model, fit, set_seed, warmup_cosine_floor
 from mnist_helpers.static_step import StackedModel, StaticStep, unsupported
@@ -140,6 +141,38 @@ def test_the_static_step_reads_the_host_once_an_epoch(monkeypatch):
     assert short > 0 and long == short, f"{short} host reads for 4 batches, {long} for 16"
 
 
+class ScalarReads(TorchDispatchMode):
+    """Counts the reads of a tensor's value that happen inside torch's own kernels (``aten._local_scalar_dense``),
+    such as an overload that takes a Python number being given a tensor: the Python-level counter cannot see them."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten._local_scalar_dense.default:
+            self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def test_no_kernel_of_the_step_reads_a_value_back():
+    model, loader, optimizer, scheduler, ema = part3_like(0, translate=2.0)
+    step = StaticStep(model, [loader], optimizer, scheduler, step_scheduler_per_batch=True, label_smoothing=0.1,
+                      ema=ema)
+    step._new_epoch()
+    with ScalarReads() as reads:
+        for size in step.sizes:
+            step._step(size, loader.augment)
+            scheduler.step()
+    assert reads.count == 0
+
+
+def test_the_kernel_counter_catches_a_read():
+    with ScalarReads() as reads:
+        torch._foreach_lerp_([torch.zeros(3)], [torch.ones(3)], torch.tensor(0.5))  # a tensor weight, read as a number
+    assert reads.count == 1
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (CI has none)")
 def test_cuda_graphs_train_as_the_eager_step_and_never_synchronise():
     eager, eager_ema, _ = trained(3, graph=False, device="cuda")
@@ -160,3 +193,13 @@ def test_cuda_graphs_train_as_the_eager_step_and_never_synchronise():
     torch.cuda.synchronize()
     assert largest_difference(eager, model) <= 1e-4
     assert largest_difference(eager_ema.module, ema.module) <= 1e-4
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (CI has none)")
+def test_fit_captures_by_default_on_cuda(capsys):
+    model, _, history = trained(3, graph=None, device="cuda")
+    out = capsys.readouterr().out
+    assert "without" not in out and "capture failed" not in out, out  # no fallback to the eager step
+    eager, _, eager_history = trained(3, graph=False, device="cuda")
+    assert largest_difference(eager, model) <= 1e-4
+    assert history.train_loss == pytest.approx(eager_history.train_loss, rel=1e-4)

@@ -43,3 +43,15 @@ def test_distinct_seeds_are_needed():
     train, test = _data(200)
     with pytest.raises(ValueError, match="distinct"):
         train_together(notebook_recipe("part3"), [1, 1], train, test)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (CI has none)")
+def test_stacked_members_captured_as_cuda_graphs_train_as_without_capture():
+    train, test = _data(200)
+    r = recipe(**{**notebook_recipe("part3"), "EPOCHS": 2, "WARMUP_EPOCHS": 0.5, "FLOOR_EPOCH": 1, "GENTLE_EPOCHS": 1,
+                  "CHANNELS_LAST": False})
+    device = torch.device("cuda")
+    graphed = train_together(r, [7, 8], train, test, device, capture=True, log=lambda line: None)
+    eager = train_together(r, [7, 8], train, test, device, capture=False, log=lambda line: None)
+    for k in (0, 1):
+        assert largest_difference(graphed["model"].member(k), eager["model"].member(k)) <= 1e-4
