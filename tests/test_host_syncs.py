@@ -35,7 +35,8 @@ def train_one_epoch(batches: int, device="cpu") -> None:
         label_smoothing=0.1, ema=ema_model(model), verbose=False)
 
 
-def count_host_reads(monkeypatch, batches: int) -> int:
+def host_reads_of(monkeypatch, run) -> int:
+    """How many times ``run()`` reads a tensor's value on the host through the methods of ``HOST_READS``."""
     count = 0
     for name in HOST_READS:
         original = getattr(torch.Tensor, name)
@@ -46,9 +47,13 @@ def count_host_reads(monkeypatch, batches: int) -> int:
             return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(torch.Tensor, name, counted)
-    train_one_epoch(batches)
+    run()
     monkeypatch.undo()
     return count
+
+
+def count_host_reads(monkeypatch, batches: int) -> int:
+    return host_reads_of(monkeypatch, lambda: train_one_epoch(batches))
 
 
 def test_host_reads_per_epoch_do_not_grow_with_the_number_of_batches(monkeypatch):

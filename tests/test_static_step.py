@@ -115,7 +115,7 @@ def test_capture_needs_cuda():
 
 
 def test_the_static_step_reads_the_host_once_an_epoch(monkeypatch):
-    from tests.test_host_syncs import HOST_READS
+    from tests.test_host_syncs import host_reads_of
 
     def reads(images):
         set_seed(0)
@@ -123,19 +123,7 @@ def test_the_static_step_reads_the_host_once_an_epoch(monkeypatch):
         loader = TensorLoader(images, LABELS[:len(images)], 32, shuffle=True, augment=RandomRotateCrop(15, 0.3))
         optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
         step = StaticStep(model, [loader], optimizer, ema=ema_model(model))
-        count = 0
-        for name in HOST_READS:
-            original = getattr(torch.Tensor, name)
-
-            def counted(self, *args, _original=original, **kwargs):
-                nonlocal count
-                count += 1
-                return _original(self, *args, **kwargs)
-
-            monkeypatch.setattr(torch.Tensor, name, counted)
-        step.train_epoch()
-        monkeypatch.undo()
-        return count
+        return host_reads_of(monkeypatch, step.train_epoch)
 
     short, long = reads(IMAGES[:128]), reads(IMAGES[:512])
     assert short > 0 and long == short, f"{short} host reads for 4 batches, {long} for 16"
