@@ -37,7 +37,7 @@ def test_each_rung_adds_one_change(part):
 
 BRANCH_EDITS = {
     "part2": [{"LR"}],
-    "part3": [{"DEGREES", "CROP_PROB", "GENTLE_DEGREES", "GENTLE_EPOCHS"}],
+    "part3": [{"DEGREES", "CROP_PROB", "GENTLE_DEGREES", "GENTLE_EPOCHS"}, {"LABEL_SMOOTHING"}],
 }
 
 
@@ -108,6 +108,23 @@ def test_the_committed_ladder_has_its_rungs_seeds_and_split(part):
             assert len(run["val_acc"]) == rung["recipe"]["EPOCHS"]
     assert ladder.summarize(copy.deepcopy(committed)) == committed  # the summaries are those of the runs
     assert plots.ladder(committed) is not None
+
+
+def test_label_smoothing_is_a_rung_while_the_recipe_has_it_and_a_branch_once_it_does_not(monkeypatch):
+    constants = ladder.notebook_constants
+
+    def smoothing(value):
+        def read(part, *names):
+            return tuple(value if n == "LABEL_SMOOTHING" and part == "part3" else v
+                         for n, v in zip(names, constants(part, *names)))
+        return read
+
+    monkeypatch.setattr(ladder, "notebook_constants", smoothing(0.1))
+    assert any("label smoothing 0.1" in r["change"] for r in ladder.rungs("part3"))
+    assert ladder.branches("part3")[1]["recipe"]["LABEL_SMOOTHING"] == 0.0
+    monkeypatch.setattr(ladder, "notebook_constants", smoothing(0.0))
+    assert not any("label smoothing" in r["change"] for r in ladder.rungs("part3"))
+    assert ladder.branches("part3")[1]["recipe"]["LABEL_SMOOTHING"] == ladder.SMOOTHING_TRIED
 
 
 def test_the_ladders_seeds_are_not_the_seeds_the_course_reports():
