@@ -15,9 +15,9 @@ from pathlib import Path
 
 from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
-from mnist_helpers.results import ladder_table, load_results
-from mnist_helpers.targets import (FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, RUN_MARGIN, TARGETS, seed_range,
-                                   worst_of_last)
+from mnist_helpers.results import frontier_text, ladder_table, load_results, screen_table
+from mnist_helpers.targets import (FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, PART4_AIM_SEEDS, RUN_MARGIN,
+                                   TARGETS, seed_range, worst_of_last)
 
 DOCUMENTS = ("README.md", "docs/results.md", "docs/part3_recipe.md", "docs/speed.md")
 
@@ -195,12 +195,22 @@ def parts_table(folder: Path) -> str:
                     f"({worst:.2f}%).")
     if kind_sweeps(folder, "part3_seeds"):
         rows.append(f"A Part-3 training epoch takes about {epoch_seconds_text('part3', folder)}.")
-    small = [p for name in ("part4_frontier", "part4_separable") if (folder / f"{name}.json").is_file()
+    small = [p for name in ("part4_frontier", "part4_separable", "frontier_confirm") if (folder / f"{name}.json").is_file()
              for p in load_results(name, folder)["points"] if p["params"] <= PART4_AIM_PARAMS]
     if small:
         held = [p for p in small if p["all_seeds_hold_target"]]
         rows.append(f"Part-4 aimed at {PART4_AIM_PARAMS:,} parameters: {len(held)} of the {len(small)} members measured "
                     f"that small hold {FRONTIER_BAR}% on every seed they ran.")
+    if (folder / "frontier_confirm.json").is_file():
+        for p in load_results("frontier_confirm", folder)["points"]:
+            ran = {str(s) for s in PART4_AIM_SEEDS} <= set(map(str, p["seeds"]))
+            below = sum(worst_of_last(r, 5) < FRONTIER_BAR for r in p["per_seed"].values())
+            met = ran and not below and p["params"] <= PART4_AIM_PARAMS
+            rows.append(f"The member chosen for that aim on the validation split, {p['label']} ({p['params']:,} "
+                        f"parameters), tested once on {seed_range(sorted(p['seeds']))} ({p['cpu_kind']}): "
+                        f"{len(p['per_seed']) - below} of {len(p['per_seed'])} seeds hold {FRONTIER_BAR}% in each of their "
+                        f"last 5 epochs; mean final {p['final_test_acc_mean']:.2f}%, worst {p['worst_last5_min_test_acc']:.2f}%: "
+                        f"the aim is {'met' if met else 'NOT met'}.")
     return "\n".join(rows)
 
 
@@ -315,6 +325,13 @@ def gpu_benchmark_table(folder: Path) -> str:
              "|---|" + "---:|" * len(next(iter(b["breakdown_ms_per_step"].values())))]
     for part, phases in b["breakdown_ms_per_step"].items():
         rows.append(f"| {PARTS.get(part, part)} | " + " | ".join(f"{v:.3f}" for v in phases.values()) + " |")
+    if "together" in b:
+        one, *more = b["together"].items()
+        rows += ["", "Part-3's recipe for many seeds at once, as one stacked model (`python -m tools.sweep --together`):",
+                 "", "| seeds | s / epoch | × one seed's |", "|---|---:|---:|"]
+        for label, t in (one, *more):
+            rows.append(f"| {label} | {t['seconds_per_epoch']:.3f} | "
+                        f"{t['seconds_per_epoch'] / one[1]['seconds_per_epoch']:.2f} |")
     rows += ["", f"Median of {b['epochs']} epochs after {b['warmup_epochs']} untimed, on {b['device']}, "
                  f"torch {b['torch_version']}."]
     return "\n".join(rows)
@@ -362,6 +379,10 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     if part4_screen.is_file():
         from .experiment_tables import separable_screen_table
         blocks["part4-screen"] = separable_screen_table(load_results("screen", part4_screen.parent)["points"])
+    if has("frontier_screen"):
+        blocks["frontier-screen"] = "```\n" + screen_table(load_results("frontier_screen", folder)) + "\n```"
+    if has("frontier_confirm"):
+        blocks["frontier-confirm"] = "```\n" + frontier_text(load_results("frontier_confirm", folder)["points"]) + "\n```"
     if has("benchmark_pipeline"):
         blocks["benchmark"] = benchmark_table(folder)
     if has("stress_digits"):
@@ -393,6 +414,10 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
         blocks["part3-gentle-seeds"] = "```\n" + paired_sweep_table(
             load_results("part3_no_gentle_seeds", folder), load_results("part3_seeds", folder),
             "full augmentation", "Part-3 now") + "\n```"
+    if has("part3_no_smoothing_seeds") and has("part3_seeds"):
+        blocks["part3-smoothing-seeds"] = "```\n" + paired_sweep_table(
+            load_results("part3_no_smoothing_seeds", folder), load_results("part3_seeds", folder),
+            "no label smoothing", "Part-3 now") + "\n```"
     screen_file = folder.parent / "experiments" / "fast_recipe" / "screen.json"
     if screen_file.is_file():
         from .experiment_tables import speed_screen_table

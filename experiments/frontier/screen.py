@@ -49,12 +49,12 @@ def candidates() -> dict:
     part3 = {**notebook_recipe("part3"), "LABEL_SMOOTHING": SMOOTHING_TRIED}
     separable = {**part3, "MODEL": "part4", "NET": "SeparableNet", "NET_ARGS": {"c2": 22, "c3": 14}}
     plan = [
-        ("part3", None, part3),
-        ("part3, no label smoothing", "part3", {"LABEL_SMOOTHING": 0.0}),
-        ("part3, moves of ±2 px", "part3", {"TRANSLATE": 2}),
+        ("part3, label smoothing 0.1", None, part3),
+        ("part3, no label smoothing", "part3, label smoothing 0.1", {"LABEL_SMOOTHING": 0.0}),
+        ("part3, moves of ±2 px", "part3, label smoothing 0.1", {"TRANSLATE": 2}),
         ("part3, no label smoothing, moves of ±2 px", "part3, no label smoothing", {"TRANSLATE": 2}),
-        ("separable c2=22", None, separable),
-        ("separable c2=22, no label smoothing", "separable c2=22", {"LABEL_SMOOTHING": 0.0}),
+        ("separable c2=22, label smoothing 0.1", None, separable),
+        ("separable c2=22, no label smoothing", "separable c2=22, label smoothing 0.1", {"LABEL_SMOOTHING": 0.0}),
         ("separable c2=22, no label smoothing, moves of ±2 px", "separable c2=22, no label smoothing", {"TRANSLATE": 2}),
         ("separable c2=22, no label smoothing, batch 64", "separable c2=22, no label smoothing",
          {"BATCH_SIZE": 64, "PEAK_LR": part3["PEAK_LR"] / 2}),
