@@ -216,7 +216,9 @@ def _verdict(g: dict, split: str = "validation") -> str:
     if g["max"] < 0:
         return (f"cost {-g['mean']:.0f} {split} images on average, on each of the {n} seeds "
                 f"(from {-g['max']} to {-g['min']})")
-    return f"bought nothing clear: {g['mean']:+.0f} images on average, from {g['min']:+d} to {g['max']:+d} over the {n} seeds"
+    mean = f"{g['mean']:+.0f}"
+    return (f"bought nothing clear: {mean} image{'' if mean in ('+1', '-1') else 's'} on average, "
+            f"from {g['min']:+d} to {g['max']:+d} over the {n} seeds")
 
 
 def ladder_effect(ladder: dict, *, rung: int | None = None, branch: int | None = None) -> str:
@@ -278,13 +280,14 @@ def aim_text(families: dict, max_params: int, bar: float, seeds=()) -> str:
                   "NOT met: " + _how_many(len(ran_all), on)))
     for p in sorted(ran_all, key=lambda p: -p["final_test_acc_mean"])[:1]:
         below = sum(worst_of_last(r, 5) < bar for r in p["per_seed"].values())
-        verdict += (f"\nbest of them: {_member(p)}, {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}%, "
+        verdict += (f"\nthe best measured{on}: {_member(p)}, {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}%, "
                     f"worst epoch {p['worst_last5_min_test_acc']:.2f}%, {len(p['per_seed']) - below} of "
                     f"{len(p['per_seed'])} seeds hold")
     held = sorted((p for p in points if holds(p)), key=lambda p: p["params"])
     if held:
         p = held[0]
-        verdict += (f"\nsmallest member that holds {bar}% on every seed it ran: {_member(p)}, {p['params']:,} parameters "
+        verdict += (f"\nsmallest member that holds {bar}% on every seed it ran in the frontier: {_member(p)}, "
+                    f"{p['params']:,} parameters "
                     f"({seed_range(sorted(p['seeds']))}, worst epoch {p['worst_last5_min_test_acc']:.2f}%)")
     return verdict
 
