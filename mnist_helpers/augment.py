@@ -147,12 +147,26 @@ class RandomRotateCrop:
         """Warp ``images`` with given draws: zoom the images at ``crop_index``, then rotate every image
         (and move it by ``shifts``, pixels)."""
         _check_images(images)
-        k = crop_index.numel()  # a shape, known on the host: no synchronisation
-        if k:
-            zoom = affine_matrices(torch.zeros(k, device=images.device),
-                                   torch.full((k,), self.crop_size / self.image_size, device=images.device))
-            zoomed = warp(images.index_select(0, crop_index), zoom, "bilinear")
-            images = images.index_copy(0, crop_index, zoomed)
+        if crop_index.numel():  # a shape, known on the host: no synchronisation
+            images = images.index_copy(0, crop_index, self._zoomed(images.index_select(0, crop_index)))
+        return self._rotated(images, angles, shifts)
+
+    def apply_flags(self, images: torch.Tensor, angles: torch.Tensor, cropped: torch.Tensor,
+                    shifts: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`apply` with a crop flag per image instead of the cropped images' positions, for a step whose
+        shapes never change (``mnist_helpers.static_step``): every image is zoomed, and the zoom is kept where
+        ``cropped`` is set. The same images come out, whatever the number of crops."""
+        _check_images(images)
+        images = torch.where(cropped.view(-1, 1, 1, 1), self._zoomed(images), images)
+        return self._rotated(images, angles, shifts)
+
+    def _zoomed(self, images: torch.Tensor) -> torch.Tensor:
+        n, device = images.shape[0], images.device
+        zoom = affine_matrices(torch.zeros(n, device=device), torch.full((n,), self.crop_size / self.image_size,
+                                                                         device=device))
+        return warp(images, zoom, "bilinear")
+
+    def _rotated(self, images: torch.Tensor, angles: torch.Tensor, shifts: torch.Tensor | None) -> torch.Tensor:
         matrices = affine_matrices(angles, torch.ones_like(angles), shifts, self.image_size)
         return warp(images, matrices, self.interpolation)
 

@@ -255,6 +255,11 @@ def _member(p: dict) -> str:
     return p.get("label") or (f"c2={p['c2']}" if "c2" in p else f"width {p['width']:g}")
 
 
+def seeds_holding(point: dict, bar: float) -> int:
+    """How many of a frontier point's seeds hold ``bar`` in each of their last 5 epochs."""
+    return sum(worst_of_last(run, 5) >= bar for run in point["per_seed"].values())
+
+
 def _how_many(n: int, on: str) -> str:
     if n == 0:
         return f"no member that small was measured{on}"
@@ -279,9 +284,8 @@ def aim_text(families: dict, max_params: int, bar: float, seeds=()) -> str:
                + ("MET by " + ", ".join(_member(p) for p in held_small) if held_small else
                   "NOT met: " + _how_many(len(ran_all), on)))
     for p in sorted(ran_all, key=lambda p: -p["final_test_acc_mean"])[:1]:
-        below = sum(worst_of_last(r, 5) < bar for r in p["per_seed"].values())
         verdict += (f"\nthe best measured{on}: {_member(p)}, {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}%, "
-                    f"worst epoch {p['worst_last5_min_test_acc']:.2f}%, {len(p['per_seed']) - below} of "
+                    f"worst epoch {p['worst_last5_min_test_acc']:.2f}%, {seeds_holding(p, bar)} of "
                     f"{len(p['per_seed'])} seeds hold")
     held = sorted((p for p in points if holds(p)), key=lambda p: p["params"])
     if held:

@@ -32,7 +32,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
-from .augment import RandomRotateCrop, affine_matrices, warp
+from .augment import RandomRotateCrop
 
 
 class StackedModel(nn.Module):
@@ -179,13 +179,9 @@ class StaticStep:
     # -- the step ---------------------------------------------------------------------------------------
 
     def _augmented(self, x, positions, augment):
-        angles = self.angles.index_select(1, positions).flatten()
-        flags = self.crop.index_select(1, positions).flatten()
-        zoom = affine_matrices(torch.zeros_like(angles), torch.full_like(angles, augment.crop_size / augment.image_size))
-        x = torch.where(flags.view(-1, 1, 1, 1), warp(x, zoom, "bilinear"), x)
         shifts = self.shifts.index_select(1, positions).flatten(0, 1) if augment.translate else None
-        matrices = affine_matrices(angles, torch.ones_like(angles), shifts, augment.image_size)
-        return warp(x, matrices, augment.interpolation)
+        return augment.apply_flags(x, self.angles.index_select(1, positions).flatten(),
+                                   self.crop.index_select(1, positions).flatten(), shifts)
 
     def _step(self, size: int, augment) -> None:
         k = len(self.loaders)

@@ -172,3 +172,10 @@ def test_translate_draws_after_the_rest_and_stays_in_range():
     assert [len(batch) for batch in batches] == [3, 3] and torch.equal(torch.cat([s for _, _, s in batches]), b[2])
     with pytest.raises(ValueError, match="translate"):
         RandomRotateCrop(translate=-1)
+
+
+def test_crop_flags_give_the_same_images_as_crop_positions(digits):
+    aug = RandomRotateCrop(15, 0.5, translate=2)
+    angles, cropped, shifts = aug.draw_epoch([len(digits)], torch.Generator().manual_seed(3))
+    by_index = aug.apply(digits, angles, cropped.nonzero().flatten(), shifts)
+    assert torch.equal(aug.apply_flags(digits, angles, cropped, shifts), by_index)

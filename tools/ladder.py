@@ -159,6 +159,32 @@ def split_description() -> dict:
             "stratified": True, "val_indices_sha256": hashlib.sha256(val.numpy().tobytes()).hexdigest()}
 
 
+def augmentations(r: dict) -> tuple:
+    """Recipe ``r``'s training augmentation (None without one) and the gentle one of its last epochs."""
+    augment = (RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"],
+                                interpolation="nearest", translate=r["TRANSLATE"])
+               if r["DEGREES"] or r["CROP_PROB"] or r["TRANSLATE"] else None)
+    gentle = RandomRotateCrop(degrees=r["GENTLE_DEGREES"], crop_prob=0.0, crop_size=r["CROP_SIZE"], interpolation="nearest")
+    return augment, gentle
+
+
+def gentle_epoch(r: dict, epoch: int) -> bool:
+    """Whether epoch ``epoch`` (from 1) of recipe ``r`` trains on the gentle augmentation."""
+    return bool(r["GENTLE_EPOCHS"]) and epoch > r["EPOCHS"] - r["GENTLE_EPOCHS"]
+
+
+def optimizer_schedule_ema(r: dict, model: torch.nn.Module, steps_per_epoch: int) -> tuple:
+    """Recipe ``r``'s SGD, its warm-up/cosine/floor schedule stepped per batch (None at a constant rate) and its
+    EMA (None without one), for ``model``."""
+    scheduled = r["PEAK_LR"] is not None
+    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"] if scheduled else r["LR"], momentum=0.9,
+                                nesterov=r["NESTEROV"])
+    scheduler = (warmup_cosine_floor(optimizer, steps_per_epoch, warmup_epochs=r["WARMUP_EPOCHS"],
+                                     floor_epoch=r["FLOOR_EPOCH"]) if scheduled else None)
+    ema = ema_model(model, decay=r["EMA_DECAY"]) if r["EMA_DECAY"] is not None else None
+    return optimizer, scheduler, ema
+
+
 def train_rung(r: dict, seed: int, data: dict, device=torch.device("cpu"), keep: bool = False) -> dict:
     """Train one rung's recipe ``r`` with ``seed`` on ``data["train"]`` and validate on ``data["val"]`` each epoch;
     ``keep`` adds the trained ``model`` and its ``ema`` to the result."""
@@ -166,32 +192,26 @@ def train_rung(r: dict, seed: int, data: dict, device=torch.device("cpu"), keep:
     model = notebook_model(r["MODEL"], r["NET"], **r["NET_ARGS"]).to(device)
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
-    augment = (RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"],
-                                interpolation="nearest", translate=r["TRANSLATE"])
-               if r["DEGREES"] or r["CROP_PROB"] or r["TRANSLATE"] else None)
-    gentle = RandomRotateCrop(degrees=r["GENTLE_DEGREES"], crop_prob=0.0, crop_size=r["CROP_SIZE"], interpolation="nearest")
+    augment, gentle = augmentations(r)
     train_loader = TensorLoader(*data["train"], r["BATCH_SIZE"], shuffle=True, seed=seed, device=device, augment=augment)
     val_loader = TensorLoader(*data["val"], 1000, device=device)
-    scheduled = r["PEAK_LR"] is not None
-    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"] if scheduled else r["LR"], momentum=0.9,
-                                nesterov=r["NESTEROV"])
-    scheduler = (warmup_cosine_floor(optimizer, len(train_loader), warmup_epochs=r["WARMUP_EPOCHS"],
-                                     floor_epoch=r["FLOOR_EPOCH"]) if scheduled else None)
-    ema = ema_model(model, decay=r["EMA_DECAY"]) if r["EMA_DECAY"] is not None else None
+    optimizer, scheduler, ema = optimizer_schedule_ema(r, model, len(train_loader))
 
     def gentler_at_the_end(epoch):
         if r["GENTLE_EPOCHS"]:
-            train_loader.augment = gentle if epoch > r["EPOCHS"] - r["GENTLE_EPOCHS"] else augment
+            train_loader.augment = gentle if gentle_epoch(r, epoch) else augment
 
     history = fit(model, train_loader, val_loader, optimizer, scheduler, epochs=r["EPOCHS"],
-                  step_scheduler_per_batch=scheduled, label_smoothing=r["LABEL_SMOOTHING"], ema=ema,
+                  step_scheduler_per_batch=scheduler is not None, label_smoothing=r["LABEL_SMOOTHING"], ema=ema,
                   before_epoch=gentler_at_the_end, verbose=False)
     return {"params": count_parameters(model), "val_acc": history.test_acc, "train_acc": history.train_acc,
             "final_val_acc": history.test_acc[-1], "last5_min_val_acc": min(history.test_acc[-LAST_EPOCHS:]),
             "seconds_per_epoch": statistics.fmean(history.epoch_seconds), **({"model": model, "ema": ema} if keep else {})}
 
 
-def _summary(runs: dict, base: dict | None, val_images: int) -> dict | None:
+def run_summary(runs: dict, base: dict | None, val_images: int) -> dict | None:
+    """Seed runs' summary: mean final validation accuracy, worst of the last 5 epochs, seconds per epoch and,
+    against ``base``'s runs, the validation images gained at the final epoch, paired seed by seed."""
     if not runs:
         return None
     finals = {s: run["final_val_acc"] for s, run in runs.items()}
@@ -213,13 +233,13 @@ def summarize(ladder: dict) -> dict:
     val_images = ladder["split"]["val_images"]
     below = None
     for rung in ladder["rungs"]:
-        summary = _summary(rung["per_seed"], below, val_images)
+        summary = run_summary(rung["per_seed"], below, val_images)
         rung.pop("summary", None)
         if summary is not None:
             rung["summary"] = summary
         below = rung["per_seed"]
     for branch in ladder.get("branches", []):
-        summary = _summary(branch["per_seed"], ladder["rungs"][branch["base"]]["per_seed"], val_images)
+        summary = run_summary(branch["per_seed"], ladder["rungs"][branch["base"]]["per_seed"], val_images)
         branch.pop("summary", None)
         if summary is not None:
             branch["summary"] = summary

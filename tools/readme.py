@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
-from mnist_helpers.results import frontier_text, ladder_table, load_results, screen_table
+from mnist_helpers.results import frontier_text, ladder_table, load_results, screen_table, seeds_holding
 from mnist_helpers.targets import (FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, PART4_AIM_SEEDS, RUN_MARGIN,
                                    TARGETS, seed_range, worst_of_last)
 
@@ -204,11 +204,11 @@ def parts_table(folder: Path) -> str:
     if (folder / "frontier_confirm.json").is_file():
         for p in load_results("frontier_confirm", folder)["points"]:
             ran = {str(s) for s in PART4_AIM_SEEDS} <= set(map(str, p["seeds"]))
-            below = sum(worst_of_last(r, 5) < FRONTIER_BAR for r in p["per_seed"].values())
-            met = ran and not below and p["params"] <= PART4_AIM_PARAMS
+            held = seeds_holding(p, FRONTIER_BAR)
+            met = ran and held == len(p["per_seed"]) and p["params"] <= PART4_AIM_PARAMS
             rows.append(f"The member chosen for that aim on the validation split, {p['label']} ({p['params']:,} "
                         f"parameters), tested once on {seed_range(sorted(p['seeds']))} ({p['cpu_kind']}): "
-                        f"{len(p['per_seed']) - below} of {len(p['per_seed'])} seeds hold {FRONTIER_BAR}% in each of their "
+                        f"{held} of {len(p['per_seed'])} seeds hold {FRONTIER_BAR}% in each of their "
                         f"last 5 epochs; mean final {p['final_test_acc_mean']:.2f}%, worst {p['worst_last5_min_test_acc']:.2f}%: "
                         f"the aim is {'met' if met else 'NOT met'}.")
     return "\n".join(rows)

@@ -137,14 +137,14 @@ def main(argv=None) -> int:
                         help="train the seeds at once, as one stacked model with the notebook's recipe (part3)")
     parser.add_argument("--device", default="cpu", help="with --together: the device to train on (cuda, cpu)")
     args = parser.parse_args(argv)
+    if args.name is not None and not args.name.replace("_", "").replace("-", "").isalnum():
+        parser.error(f"--name must be letters, digits, '_' or '-', got {args.name!r}")
     kind = cpu_kind()
     if args.together:
         if args.part != "part3" or args.add:
             parser.error("--together trains Part-3's recipe (--part part3), without --add")
         seeds = args.seeds if args.seeds is not None else list(TARGETS["part3"].seeds)
         name = args.name or "part3_seeds_together"
-        if not name.replace("_", "").replace("-", "").isalnum():
-            parser.error(f"--name must be letters, digits, '_' or '-', got {name!r}")
         sweep = run_together("part3", seeds, args.device)
         sweep["cpu_kind"] = kind
         sweep["command"] = "python -m tools.sweep " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -161,8 +161,6 @@ def main(argv=None) -> int:
         parser.error(f"this machine runs {kind}: a results file of its runs is named *{suffix or ' without a suffix'}"
                      f" (results/{args.part}_seeds{suffix}.json), so that each file holds one CPU kind")
     seeds = args.seeds if args.seeds is not None else list(TARGETS[args.part].seeds or [1])
-    if not name.replace("_", "").replace("-", "").isalnum():
-        parser.error(f"--name must be letters, digits, '_' or '-', got {name!r}")
     notebook, = notebook_paths(f"{args.part}_*.ipynb")
     kept = {}
     if args.add and (results_dir() / f"{name}.json").is_file():

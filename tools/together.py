@@ -14,19 +14,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-from mnist_helpers import RandomRotateCrop, TensorLoader, count_parameters, ema_model, set_seed, warmup_cosine_floor
+from mnist_helpers import TensorLoader, count_parameters, set_seed
 from mnist_helpers.static_step import StackedModel, StaticStep
 
+from .ladder import augmentations, gentle_epoch, optimizer_schedule_ema
 from .notebook_code import notebook_model
-
-
-def _augmentations(r: dict):
-    full = (RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"],
-                             interpolation="nearest", translate=r["TRANSLATE"])
-            if r["DEGREES"] or r["CROP_PROB"] or r["TRANSLATE"] else None)
-    gentle = RandomRotateCrop(degrees=r["GENTLE_DEGREES"], crop_prob=0.0, crop_size=r["CROP_SIZE"],
-                              interpolation="nearest", translate=r["TRANSLATE"])
-    return full, gentle
 
 
 @torch.no_grad()
@@ -56,25 +48,19 @@ def train_together(r: dict, seeds: list[int], train: tuple, test: tuple, device=
         models.append(type(models[0])(**r["NET_ARGS"]) if models else notebook_model(r["MODEL"], r["NET"], **r["NET_ARGS"]))
     params = count_parameters(models[0])
     model = StackedModel(models).to(device)
-    full, gentle = _augmentations(r)
+    full, gentle = augmentations(r)
     images = train[0].to(device)
     loaders = [TensorLoader(images, train[1], r["BATCH_SIZE"], shuffle=True, seed=seed, device=device, augment=full)
                for seed in seeds]
     test_loader = TensorLoader(*test, 1000, device=device)
-    scheduled = r["PEAK_LR"] is not None
-    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"] if scheduled else r["LR"], momentum=0.9,
-                                nesterov=r["NESTEROV"])
-    scheduler = (warmup_cosine_floor(optimizer, len(loaders[0]), warmup_epochs=r["WARMUP_EPOCHS"],
-                                     floor_epoch=r["FLOOR_EPOCH"]) if scheduled else None)
-    ema = ema_model(model, decay=r["EMA_DECAY"]) if r["EMA_DECAY"] is not None else None
-    step = StaticStep(model, loaders, optimizer, scheduler, step_scheduler_per_batch=scheduled,
+    optimizer, scheduler, ema = optimizer_schedule_ema(r, model, len(loaders[0]))
+    step = StaticStep(model, loaders, optimizer, scheduler, step_scheduler_per_batch=scheduler is not None,
                       label_smoothing=r["LABEL_SMOOTHING"], ema=ema, capture=capture)
     histories = {seed: {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc", "lr")} for seed in seeds}
     seconds = []
     for epoch in range(1, r["EPOCHS"] + 1):
         for loader in loaders:
-            gentle_now = r["GENTLE_EPOCHS"] and epoch > r["EPOCHS"] - r["GENTLE_EPOCHS"]
-            loader.augment = gentle if gentle_now else full
+            loader.augment = gentle if gentle_epoch(r, epoch) else full
         lr = float(optimizer.param_groups[0]["lr"])
         if device.type == "cuda":
             torch.cuda.synchronize(device)

@@ -24,7 +24,6 @@ judged against Part-3's bar, with its recipe and command.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 
@@ -36,7 +35,8 @@ from mnist_helpers.paths import results_dir
 from mnist_helpers.results import device_description, load_results, save_results
 from mnist_helpers.targets import FRONTIER_BAR
 from tools.frontier import frontier_point
-from tools.ladder import LADDERS, SMOOTHING_TRIED, notebook_recipe, recipe, split_description, train_rung
+from tools.ladder import (LADDERS, SMOOTHING_TRIED, notebook_recipe, recipe, run_summary, split_description,
+                          train_rung)
 from tools.sweep import summarize_seeds
 
 NAME = "frontier_screen"
@@ -84,23 +84,12 @@ def _ladder_runs(split: dict, kind: str) -> list[tuple[dict, str]]:
 def summarize(screen: dict) -> dict:
     """Each candidate's mean final validation accuracy, worst of its last 5 epochs, seconds per epoch, and the
     validation images it gained over its base at the final epoch, seed by seed (on the seeds both ran)."""
-    val_images = screen["split"]["val_images"]
     for c in screen["candidates"].values():
-        runs = c["per_seed"]
         c.pop("summary", None)
-        if not runs:
-            continue
-        s = {"seeds": [int(k) for k in runs], "params": next(iter(runs.values()))["params"],
-             "final_val_acc_mean": statistics.fmean(r["final_val_acc"] for r in runs.values()),
-             "worst_last5_val_acc": min(r["last5_min_val_acc"] for r in runs.values()),
-             "seconds_per_epoch": statistics.fmean(r["seconds_per_epoch"] for r in runs.values())}
-        base = screen["candidates"][c["base"]]["per_seed"] if c["base"] else {}
-        paired = {k: round((r["final_val_acc"] - base[k]["final_val_acc"]) * val_images / 100)
-                  for k, r in runs.items() if k in base}
-        if paired:
-            s["images_gained"] = {"mean": statistics.fmean(paired.values()), "min": min(paired.values()),
-                                  "max": max(paired.values()), "per_seed": paired}
-        c["summary"] = s
+        base = screen["candidates"][c["base"]]["per_seed"] if c["base"] else None
+        summary = run_summary(c["per_seed"], base, screen["split"]["val_images"])
+        if summary is not None:
+            c["summary"] = summary
     return screen
 
 
