@@ -60,6 +60,12 @@ def candidates() -> dict:
          {"BATCH_SIZE": 64, "PEAK_LR": part3["PEAK_LR"] / 2}),
         ("width 0.7, no label smoothing", "separable c2=22, no label smoothing",
          {"NET": "Net", "NET_ARGS": {"width": 0.7}}),
+        # less augmentation for the smallest member (NetAug: strong augmentation hurts tiny networks)
+        ("separable c2=22, no label smoothing, rotation ±10°", "separable c2=22, no label smoothing", {"DEGREES": 10}),
+        ("separable c2=22, no label smoothing, no crop", "separable c2=22, no label smoothing", {"CROP_PROB": 0.0}),
+        # ... and more of it, as both of those lost on every seed
+        ("separable c2=22, no label smoothing, rotation ±20°", "separable c2=22, no label smoothing", {"DEGREES": 20}),
+        ("separable c2=22, no label smoothing, crop p=0.2", "separable c2=22, no label smoothing", {"CROP_PROB": 0.2}),
     ]
     found = {}
     for name, base, changes in plan:
