@@ -246,11 +246,11 @@ def summarize(ladder: dict) -> dict:
     return ladder
 
 
-def _other_runs(part: str, split: dict, kind: str) -> list[tuple[dict, dict, str]]:
-    """(recipe, per-seed runs, file) of the other committed ladders and of the frontier screen (the same
-    validation runs, on ``split`` as ``kind``): a recipe trained there is not trained again."""
+def committed_runs(names, split: dict, kind: str) -> list[tuple[dict, dict, str]]:
+    """(recipe, per-seed runs, file) of every rung, branch and candidate in the committed validation results
+    ``results/NAME.json`` (ladders, the frontier screen) measured on ``split`` as ``kind``: a recipe trained
+    there is not trained again."""
     found = []
-    names = [f"ladder_{p}" for p in LADDERS if p != part] + ["frontier_screen"]
     for name in names:
         if not (results_dir() / f"{name}.json").is_file():
             continue
@@ -262,8 +262,9 @@ def _other_runs(part: str, split: dict, kind: str) -> list[tuple[dict, dict, str
     return found
 
 
-def _with_runs(step: dict, pool: list, own: str) -> dict:
-    """``step`` (a rung or a branch) with every committed run of its recipe, and where runs came from elsewhere."""
+def with_runs(step: dict, pool: list, own: str) -> dict:
+    """``step`` (a rung, a branch or a candidate) with every run of its recipe in ``pool`` (``committed_runs``'s
+    form; the first of a seed wins), and which files other than ``own`` they came from."""
     runs, sources = {}, []
     for recipe_, per_seed, where in pool:
         if recipe_ == step["recipe"]:
@@ -289,13 +290,13 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None) -> dict:
     # every committed run on this split and CPU kind, by recipe: this ladder's, the other ladder's, the frontier screen's
     pool = [(r["recipe"], r["per_seed"], f"results/{name}.json") for r in
             (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
-    pool += _other_runs(part, split, kind)
+    pool += committed_runs([f"ladder_{p}" for p in LADDERS if p != part] + ["frontier_screen"], split, kind)
     ladder = {"about": __doc__.splitlines()[0], "part": part, "split": split, "cpu_kind": kind,
               "device": device_description(torch.device("cpu")), "torch_version": torch.__version__,
               "command": command, "last_epochs": LAST_EPOCHS, "rungs": []}
     for r in rungs(part):
-        ladder["rungs"].append(_with_runs(r, pool, f"results/{name}.json"))
-    ladder["branches"] = [_with_runs(b, pool, f"results/{name}.json") for b in branches(part)]
+        ladder["rungs"].append(with_runs(r, pool, f"results/{name}.json"))
+    ladder["branches"] = [with_runs(b, pool, f"results/{name}.json") for b in branches(part)]
     data = load_train_val()
     for rung in ladder["rungs"] + ladder["branches"]:
         if only is not None and rung.get("rung") not in only:

@@ -99,7 +99,7 @@ def run_together(part: str, seeds, device: str) -> dict:
     import torch
 
     from mnist_helpers.data import load_mnist_tensors
-    from mnist_helpers.results import device_description
+    from mnist_helpers.results import device_description, summarize
 
     from .ladder import notebook_recipe
     from .together import train_together
@@ -109,12 +109,10 @@ def run_together(part: str, seeds, device: str) -> dict:
     start = time.perf_counter()
     run = train_together(r, list(seeds), load_mnist_tensors("train"), load_mnist_tensors("test"), device)
     wall = time.perf_counter() - start
-    per_seed = {}
-    for seed, h in run["per_seed"].items():
-        per_seed[str(seed)] = {"params": run["params"], "epochs": r["EPOCHS"], "seed": seed,
-                               "final_test_acc": h["test_acc"][-1], "best_test_acc": max(h["test_acc"]),
-                               "last5_min_test_acc": min(h["test_acc"][-5:]), "final_train_acc": h["train_acc"][-1],
-                               "test_acc": h["test_acc"]}
+    # the members train in the same epochs, so they share the epochs' seconds
+    per_seed = {str(seed): {"params": run["params"], "epochs": r["EPOCHS"], "seed": seed, "test_acc": h["test_acc"],
+                            **summarize({**h, "epoch_seconds": run["seconds_per_epoch"]})}
+                for seed, h in run["per_seed"].items()}
     target = TARGETS[part]
     return {"notebook": f"recipe of notebooks/{notebook_paths(f'{part}_*.ipynb')[0].name}", "recipe": r,
             **summarize_seeds(per_seed, target.accuracy, target.last_epochs), "per_seed": per_seed,

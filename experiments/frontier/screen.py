@@ -11,7 +11,7 @@ with ``tools.ladder.train_rung``, on seeds 100 and up (never the reported seeds)
 
 ``results/frontier_screen.json`` is written after every run: the split, the CPU kind, and per candidate its
 recipe, the commands that ran it and each seed's history, with the validation images it gained over its base,
-seed by seed. A run whose recipe is a rung of a committed ladder (same split and CPU kind) is taken from it.
+seed by seed. A run whose recipe is a rung or branch of a committed ladder (same split and CPU kind) is taken from it.
 
 The winner of a screen is confirmed once on the test set, on the reported seeds, trained on all 60,000
 training images as the notebooks train:
@@ -35,8 +35,8 @@ from mnist_helpers.paths import results_dir
 from mnist_helpers.results import device_description, load_results, save_results
 from mnist_helpers.targets import FRONTIER_BAR
 from tools.frontier import frontier_point
-from tools.ladder import (LADDERS, SMOOTHING_TRIED, notebook_recipe, recipe, run_summary, split_description,
-                          train_rung)
+from tools.ladder import (LADDERS, SMOOTHING_TRIED, committed_runs, notebook_recipe, recipe, run_summary,
+                          split_description, train_rung, with_runs)
 from tools.sweep import summarize_seeds
 
 NAME = "frontier_screen"
@@ -74,17 +74,6 @@ def candidates() -> dict:
         built = recipe(**{**(found[base]["recipe"] if base else {}), **changes})  # an unknown key raises
         found[name] = {"base": base, "changes": changes if base else {}, "recipe": built}
     return found
-
-
-def _ladder_runs(split: dict, kind: str) -> list[tuple[dict, str]]:
-    """(per-seed runs, where) of every rung of the committed ladders measured on ``split`` as ``kind``."""
-    out = []
-    for part in LADDERS:
-        if (results_dir() / f"ladder_{part}.json").is_file():
-            ladder = load_results(f"ladder_{part}")
-            if ladder["split"] == split and ladder.get("cpu_kind") == kind:
-                out += [(r, f"results/ladder_{part}.json, rung {r['rung']}") for r in ladder["rungs"]]
-    return out
 
 
 def summarize(screen: dict) -> dict:
@@ -171,19 +160,16 @@ def main(argv=None) -> int:
     screen = {"about": __doc__.splitlines()[0], "split": split, "cpu_kind": kind,
               "device": device_description(torch.device("cpu")), "torch_version": torch.__version__,
               "candidates": {}}
-    ladder_runs = _ladder_runs(split, kind)
+    own = f"results/{NAME}.json"
+    ladder_runs = committed_runs([f"ladder_{part}" for part in LADDERS], split, kind)  # a rung is not trained again
     for name, c in plan.items():
         old = (earlier or {}).get("candidates", {}).get(name)
         if old is not None and old["recipe"] != c["recipe"]:
             raise SystemExit(f"results/{NAME}.json holds {name!r} trained with another recipe (a notebook's number "
                              f"changed?): give the new recipe a new candidate name, or move the file away")
         kept = old if old is not None else {"per_seed": {}, "commands": []}
-        entry = {**c, "commands": list(kept["commands"]), "per_seed": dict(kept["per_seed"])}
-        for runs, where in ladder_runs:
-            if runs["recipe"] == c["recipe"]:
-                entry["per_seed"] = {**runs["per_seed"], **entry["per_seed"]}
-                entry["runs_from"] = where
-        screen["candidates"][name] = entry
+        screen["candidates"][name] = with_runs({**c, "commands": list(kept["commands"])},
+                                               [(c["recipe"], kept["per_seed"], own)] + ladder_runs, own)
     if args.list:
         for name, c in summarize(screen)["candidates"].items():
             s = c.get("summary")
