@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
+import tempfile
 from pathlib import Path
 
 import torch
@@ -46,15 +48,27 @@ def build_results(*, params: int, seed: int, history, device) -> dict:
             **summarize(h), "device": device_description(device), **kind, "torch_version": torch.__version__}
 
 
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a uniquely named file beside it, then one rename: a reader sees the old
+    file or the new one, never half of one, and two writers never share a temporary file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
 def save_results(name: str, results: dict, folder: Path | None = None) -> Path:
-    """Write ``results`` as ``<folder>/<name>.json`` (default folder: ``results/``)."""
+    """Write ``results`` as ``<folder>/<name>.json`` (default folder: ``results/``), atomically."""
     folder = Path(folder) if folder is not None else results_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(folder / f"{name}.json", json.dumps(results, indent=1) + "\n")
 
 
 def load_results(name: str, folder: Path | None = None) -> dict:

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# The seed of every notebook's committed run (``SEED = seed_from_env(1)``): the run whose target check stops the
+# notebook on a miss, and the seed that the README's table and the margin test read in the sweeps.
+NOTEBOOK_SEED = 1
+
+
 @dataclass(frozen=True)
 class Target:
     max_params: int          # parameter budget
@@ -31,21 +36,38 @@ class Target:
 
     def problems(self, params: int, test_acc: list) -> list[str]:
         """What one run misses (empty when the run holds)."""
+        return self.budget_problems(params, test_acc) + self.accuracy_problems(test_acc)
+
+    def budget_problems(self, params: int, test_acc: list) -> list[str]:
+        """What one run spends over its parameter and epoch budget (the same on every seed and machine)."""
         out = []
         if params > self.max_params or (params == self.max_params and not self.params_inclusive):
             out.append(f"{params:,} parameters is over the budget ({self.describe()})")
         if len(test_acc) > self.max_epochs:
             out.append(f"{len(test_acc)} epochs is over the {self.max_epochs}-epoch budget")
-        tail = list(test_acc)[-self.last_epochs:]
-        if len(tail) < self.last_epochs or min(tail) < self.accuracy:
-            out.append(f"the last {self.last_epochs} test accuracies {tail} do not all reach {self.accuracy}%")
         return out
 
-    def check(self, params: int, test_acc: list) -> str:
-        """Raise AssertionError naming what this run missed; return a one-line confirmation when it holds."""
-        problems = self.problems(params, test_acc)
-        if problems:
-            raise AssertionError("; ".join(problems))
+    def accuracy_problems(self, test_acc: list) -> list[str]:
+        """What one run's last epochs miss of the accuracy (which moves with the seed and the processor)."""
+        tail = list(test_acc)[-self.last_epochs:]
+        if len(tail) < self.last_epochs or min(tail) < self.accuracy:
+            return [f"the last {self.last_epochs} test accuracies {tail} do not all reach {self.accuracy}%"]
+        return []
+
+    def check(self, params: int, test_acc: list, seed: int = NOTEBOOK_SEED) -> str:
+        """Raise AssertionError naming what this run missed; return a one-line confirmation when it holds.
+
+        On a seed other than the notebook's own (``NOTEBOOK_SEED``), a run whose accuracy misses is reported in
+        the returned line instead: it is one more sample of the spread between seeds, which the sweeps measure.
+        A run over the parameter or epoch budget raises on every seed.
+        """
+        budget, accuracy = self.budget_problems(params, test_acc), self.accuracy_problems(test_acc)
+        if budget or (accuracy and seed == NOTEBOOK_SEED):
+            raise AssertionError("; ".join(budget + accuracy))
+        if accuracy:
+            return (f"seed {seed} MISSES the target: {accuracy[0]}. The notebook stops on a miss only on its own "
+                    f"seed, {NOTEBOOK_SEED}; on another seed the miss is reported, as a measurement of the spread "
+                    f"between seeds and processors (python -m tools.sweep records such runs)")
         worst = min(list(test_acc)[-self.last_epochs:])
         line = f"this run holds the target: {params:,} parameters, final {test_acc[-1]:.2f}%"
         if self.last_epochs > 1:
@@ -72,8 +94,9 @@ class Target:
         held, total, worst_seed, worst = self.sweep_holds(sweep)
         missing = self.missing_seeds(sweep)
         met = held == total and not missing
-        text = (f"{held} of {total} seeds hold >= {self.accuracy}% in each of their last {self.last_epochs} "
-                f"epochs; worst: seed {worst_seed} at {worst:.2f}%; mean final {sweep['final_test_acc_mean']:.2f}%")
+        held_in = "their final epoch" if self.last_epochs == 1 else f"each of their last {self.last_epochs} epochs"
+        text = (f"{held} of {total} seeds hold >= {self.accuracy}% in {held_in}; worst: seed {worst_seed} at "
+                f"{worst:.2f}%; mean final {sweep['final_test_acc_mean']:.2f}%")
         if missing:
             text += f"; seeds {', '.join(map(str, missing))} not run"
         return text + (": target met on every seed" if met else ": target NOT met on every seed")

@@ -2,6 +2,7 @@
 import json
 import re
 
+import nbformat
 import pytest
 
 from tools.colab import SETUP_MARKER, badge, repo_url, setup_cell
@@ -57,9 +58,11 @@ def test_no_file_names_a_path_of_the_development_machines():
 
 @pytest.mark.parametrize("path", notebook_paths("part*.ipynb"), ids=lambda p: p.name)
 def test_committed_results_meet_the_targets(path):
+    """As the notebook's own check: the notebook's seed must hold its target; a retrain on another seed
+    (MNIST_SEED=4 bash scripts/run_all.sh) must keep to its budget, and a miss of its accuracy is a measurement."""
     part = path.name.split("_")[0]
     r = load_results(part, RESULTS)  # every committed notebook has committed results
-    assert TARGETS[part].problems(r["params"], r["history"]["test_acc"]) == []
+    TARGETS[part].check(r["params"], r["history"]["test_acc"], seed=r["seed"])  # raises AssertionError on a miss
     assert summarize(r["history"])["final_test_acc"] == r["final_test_acc"]
     assert len(r["history"]["test_acc"]) == r["epochs"]
 
@@ -149,6 +152,30 @@ def test_targets_say_what_is_missed():
         part3.check(7954, [99.3] * 15)
 
 
+def test_a_miss_stops_the_notebooks_own_seed_and_is_reported_on_another():
+    """A retrain on another seed measures the spread between seeds: its miss is printed, not raised. The
+    notebook's own seed still fails on a miss, and a run over its budget fails on every seed."""
+    from mnist_helpers.targets import NOTEBOOK_SEED
+
+    part3, missed = TARGETS["part3"], [99.5] * 10 + [99.39] * 5
+    with pytest.raises(AssertionError, match="do not all reach"):
+        part3.check(7954, missed, seed=NOTEBOOK_SEED)
+    assert part3.check(7954, missed, seed=NOTEBOOK_SEED + 3).startswith(f"seed {NOTEBOOK_SEED + 3} MISSES the target")
+    assert part3.check(7954, [99.5] * 15, seed=4).startswith("this run holds the target")
+    for params, history in ((8000, [99.5] * 15), (7954, [99.5] * 16)):
+        with pytest.raises(AssertionError, match="over"):
+            part3.check(params, history, seed=4)
+
+
+@pytest.mark.parametrize("path", notebook_paths("part*.ipynb"), ids=lambda p: p.name)
+def test_each_notebook_checks_its_target_on_its_seed_whose_default_is_the_notebook_seed(path):
+    from mnist_helpers.targets import NOTEBOOK_SEED
+
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert f"SEED = seed_from_env({NOTEBOOK_SEED})" in code
+    assert "print(TARGET.check(params, history.test_acc, seed=SEED))" in code
+
+
 def test_benchmarks_read_the_part3_recipe_from_its_notebook():
     from tools.notebook_code import notebook_constants
 
@@ -195,18 +222,20 @@ def test_part4s_extra_seeds_train_the_same_model_and_the_readme_counts_them(tmp_
 
 @pytest.mark.parametrize("part", ["part1", "part2", "part3", "part4"])
 def test_each_notebooks_own_seed_holds_its_target_with_margin_on_both_cpu_kinds(part):
-    """A run that holds by less than RUN_MARGIN would miss on another CPU: the same seed rounds differently."""
+    """A run that holds by less than RUN_MARGIN would miss on another CPU: the same seed rounds differently.
+    This reads the committed sweeps, which run_all never rewrites. The run in results/PART.json is retrained by
+    run_all on whatever machine and seed it runs on: its bound is the target itself, which the notebook checks
+    and test_committed_results_meet_the_targets reads again."""
     from mnist_helpers.cpu_kind import KIND_SUFFIXES
-    from mnist_helpers.targets import RUN_MARGIN, worst_of_last
+    from mnist_helpers.targets import NOTEBOOK_SEED, RUN_MARGIN, worst_of_last
 
-    target, committed = TARGETS[part], load_results(part, RESULTS)
-    lows = {"committed run": min(committed["history"]["test_acc"][-target.last_epochs:])}
+    target, lows = TARGETS[part], {}
     for suffix, kind in KIND_SUFFIXES.items():
         sweep = load_results(f"{part}_seeds{suffix}", RESULTS)  # python -m tools.sweep --part PART, on each kind
         assert sweep["cpu_kind"].split()[0] == ("AVX2" if suffix else "AVX512"), sweep["cpu_kind"]
-        lows[kind] = worst_of_last(sweep["per_seed"][str(committed["seed"])], target.last_epochs)
+        lows[kind] = worst_of_last(sweep["per_seed"][str(NOTEBOOK_SEED)], target.last_epochs)
     for where, low in lows.items():
-        assert low >= target.accuracy + RUN_MARGIN - 1e-9, f"{part} seed {committed['seed']} ({where}): {low:.2f}%"
+        assert low >= target.accuracy + RUN_MARGIN - 1e-9, f"{part} seed {NOTEBOOK_SEED} ({where}): {low:.2f}%"
 
 
 def test_part4s_target_seeds_hold_on_both_cpu_kinds():

@@ -53,3 +53,24 @@ def test_every_notebook_passing_moves_every_output_in(checkout):
     executed = nbformat.read(checkout / "notebooks" / "part2_b.ipynb", as_version=4)
     assert executed.cells[0].outputs[0]["text"] == "wrote part2\n"
     assert not (checkout / "build" / "run_all").exists()
+
+
+def test_a_new_part3_model_is_scored_on_the_stress_set_it_is_shipped_with(checkout, data_root):
+    """The stress scores belong to one model: run_all rescores them with the Part-3 model it has just trained."""
+    import shutil
+
+    from mnist_helpers.paths import repo_root
+    from mnist_helpers.results import load_results
+    from tools.stress_digits import model_sha256
+
+    root = repo_root()
+    shutil.copytree(root / "images" / "stress", checkout / "images" / "stress")
+    saves_model = ("import os, pathlib, shutil\n"
+                   "folder = pathlib.Path(os.environ['MNIST_MODELS_DIR']); folder.mkdir(parents=True, exist_ok=True)\n"
+                   f"shutil.copy({str(root / 'models' / 'part3.pt2')!r}, folder / 'part3.pt2')")
+    _notebook(checkout / "notebooks" / "part3_c.ipynb", saves_model)
+    paths = sorted((checkout / "notebooks").glob("*.ipynb"))
+    assert run_all(paths, checkout, update_tables=False) == 0
+    scored, committed = load_results("stress_digits", checkout / "results"), load_results("stress_digits", root / "results")
+    assert scored["model_sha256"] == model_sha256(checkout / "models" / "part3.pt2") == committed["model_sha256"]
+    assert scored["kinds"] == committed["kinds"]

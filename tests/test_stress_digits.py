@@ -6,7 +6,7 @@ from PIL import Image
 from mnist_helpers.digits import load_grayscale, mnist_style
 from mnist_helpers.paths import repo_root
 from mnist_helpers.results import load_results
-from tools.stress_digits import KINDS, generate, render, score
+from tools.stress_digits import KINDS, generate, model_sha256, render, score
 
 ROOT = repo_root()
 STRESS = ROOT / "images" / "stress"
@@ -18,11 +18,17 @@ def scores(data_root):
     return score(STRESS, MODEL)
 
 
-def test_no_kind_falls_more_than_3_points_below_its_committed_figure(scores):
-    committed = load_results("stress_digits", ROOT / "results")["kinds"]
-    assert set(scores) == set(committed) == {"reference", *KINDS}
-    for kind, entry in scores.items():
-        assert entry["accuracy"] >= committed[kind]["accuracy"] - 3, (kind, entry, committed[kind])
+def test_the_committed_scores_are_the_committed_models(scores):
+    """results/stress_digits.json and models/part3.pt2 change together: run_all retrains the model and rescores
+    the set with it. Scores of one model file are the same on every processor (600 predictions, measured equal on
+    AVX-512 and AVX2), so they are compared exactly; scores of another model are a stale file."""
+    committed = load_results("stress_digits", ROOT / "results")
+    assert committed["model_sha256"] == model_sha256(MODEL), (
+        "results/stress_digits.json scores another model than models/part3.pt2 (a Part-3 run outside "
+        "scripts/run_all.sh?): rescore it with python -m tools.stress_digits --score --save")
+    assert set(scores) == set(committed["kinds"]) == {"reference", *KINDS}
+    assert {kind: entry["right"] for kind, entry in scores.items()} == \
+        {kind: entry["right"] for kind, entry in committed["kinds"].items()}
 
 
 def test_nothing_that_a_person_can_read_is_refused(scores):

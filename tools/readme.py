@@ -15,9 +15,10 @@ from pathlib import Path
 
 from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
-from mnist_helpers.results import frontier_text, ladder_table, load_results, screen_table, seeds_holding
-from mnist_helpers.targets import (FRONTIER_BAR, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, PART4_AIM_SEEDS, RUN_MARGIN,
-                                   TARGETS, seed_range, worst_of_last)
+from mnist_helpers.results import (frontier_text, ladder_table, load_results, screen_table, seeds_holding,
+                                   write_atomic)
+from mnist_helpers.targets import (FRONTIER_BAR, NOTEBOOK_SEED, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, PART4_AIM_SEEDS,
+                                   RUN_MARGIN, TARGETS, seed_range, worst_of_last)
 
 DOCUMENTS = ("README.md", "docs/results.md", "docs/part3_recipe.md", "docs/speed.md")
 
@@ -52,6 +53,20 @@ def _notebook_link(name: str, prefix: str = "") -> str:
     return f"{prefix}notebooks/{found[0].name}" if found else f"{prefix}notebooks/"
 
 
+def runs_text(folder: Path, detail: bool = False) -> str:
+    """The seed and CPU kind (``detail``: device and torch) of each part's committed run, parts that share them
+    together: "seed 1, AVX512", or "Part-1: seed 2, AVX2; Part-2, Part-3, Part-4: seed 1, AVX512"."""
+    groups: dict[str, list[str]] = {}
+    for name, title in PARTS.items():
+        if (folder / f"{name}.json").is_file():
+            r = load_results(name, folder)
+            made = f"{r['device']}, torch {r['torch_version']}" if detail else r.get("cpu_kind", r["device"])
+            groups.setdefault(f"seed {r['seed']}, {made}", []).append(title.split(" ·")[0])
+    if len(groups) == 1:
+        return next(iter(groups))
+    return "; ".join(f"{', '.join(parts)}: {made}" for made, parts in groups.items())
+
+
 def results_table(folder: Path) -> str:
     rows = ["| part | params | epochs | final test acc | best test acc | worst of last 5 | final train acc | s / epoch |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -62,10 +77,9 @@ def results_table(folder: Path) -> str:
         rows.append(f"| [{title}]({_notebook_link(name, '../')}) | {r['params']:,} | {r['epochs']} | {r['final_test_acc']:.2f}% | "
                     f"{r['best_test_acc']:.2f}% (epoch {r['best_epoch']}) | {r['last5_min_test_acc']:.2f}% | "
                     f"{r['final_train_acc']:.2f}% | {r['seconds_per_epoch']:.1f} |")
-    r = load_results("part1", folder)
     rows.append("")
-    rows.append(f"Seconds per epoch are the training pass alone, measured in the notebooks' own run on "
-                f"{r['device']}, torch {r['torch_version']}.")
+    rows.append(f"Seconds per epoch are the training pass alone, measured in the notebooks' own run "
+                f"({runs_text(folder, detail=True)}).")
     return "\n".join(rows)
 
 
@@ -132,6 +146,15 @@ def held_text(target, sweeps: dict[str, dict], worst: bool = True) -> str:
     return text + "; worst: " + ", ".join(lows) + (f"; target NOT met on {' and '.join(missed)}" if missed else "")
 
 
+def own_seed_text(target, kind: str, sweep: dict) -> str:
+    """A target on one run, swept on a kind: "holds on AVX2 (seed 1)", or "4 of 5 on AVX2 (seeds 0–4)"."""
+    held, total, _, _ = target.sweep_holds(sweep)
+    seeds = sorted(int(seed) for seed in sweep["per_seed"])
+    if total == 1:
+        return f"{'holds' if held else 'MISSES'} on {kind} (seed {seeds[0]})"
+    return f"{held} of {total} on {kind} ({seed_range(seeds)})"
+
+
 def epoch_seconds_text(part: str, folder: Path) -> str:
     """"X s on AVX-512 (device) and Y s on AVX2 (device)": per kind, the median over its sweep's seeds of each
     run's median training epoch (a seed slowed by other work on the machine does not move it)."""
@@ -145,7 +168,7 @@ def run_margins_table(folder: Path) -> str:
     rows = ["| part | seed | CPU kind | target | worst of its last epochs | margin | from |", "|---|---:|---|---:|---:|---:|---|"]
     for name, title in PARTS.items():
         target = TARGETS[name]
-        seed = load_results(name, folder)["seed"] if (folder / f"{name}.json").is_file() else 1
+        seed = NOTEBOOK_SEED  # the sweeps' run of each notebook's committed seed
         for kind, sweep in kind_sweeps(folder, f"{name}_seeds").items():
             run = sweep["per_seed"].get(str(seed))
             if run is None:
@@ -173,17 +196,15 @@ def parts_table(folder: Path) -> str:
                 seeds += "; beyond the target, " + held_text(target, more, worst=False)
         elif target.seeds:
             seeds = "not swept yet"
-        elif sweeps:  # the notebook's own seed, run on each CPU kind
-            seeds = ", ".join(f"{'holds' if held == total else 'MISSES'} on {kind}" for kind, (held, total, _, _) in
-                              ((k, target.sweep_holds(s)) for k, s in sweeps.items()))
-            seeds += f" (seed {r['seed']}, not swept)"
+        elif sweeps:  # a target on the notebook's own seed: each CPU kind's seeds, counted
+            seeds = ", ".join(own_seed_text(target, kind, sweep) for kind, sweep in sweeps.items())
         else:
             seeds = f"{'holds' if not target.problems(r['params'], r['history']['test_acc']) else 'MISSES'} on seed {r['seed']} (not swept)"
         budget = f"{'≤' if target.params_inclusive else '<'} {target.max_params:,} params"
         held_in = "the final epoch" if target.last_epochs == 1 else f"each of the last {target.last_epochs}"
         rows.append(f"| [{title}]({_notebook_link(name)}) | {ADDS[name]} | {r['params']:,} | {r['final_test_acc']:.2f}% "
                     f"| {budget}, ≥ {target.accuracy}% in {held_in} of {target.max_epochs} epochs | {seeds} |")
-    rows += ["", "Final test accuracy: the notebook's committed run (seed 1), at its last epoch. "
+    rows += ["", f"Final test accuracy: the notebook's committed run ({runs_text(folder)}), at its last epoch. "
                  "Seeds: `python -m tools.sweep` reruns the notebook once per seed ([all runs](docs/results.md))."]
     goal = PART3_MARGIN_GOAL
     for kind, s in kind_sweeps(folder, "part3_seeds").items():
@@ -248,7 +269,8 @@ def stress_digits_table(folder: Path) -> str:
         name = "plain 28×28 MNIST inputs (reference)" if kind == "reference" else kind.replace("_", " ")
         rows.append(f"| {name} | {entry['right']} | {entry['of']} | {entry['accuracy']:.1f}% | {entry['refused']} |")
     rows += ["", f"{b['per_class']} MNIST test digits of each class, the same digits for every kind; "
-                 f"the committed Part-3 model (`models/part3.pt2`); `{b['command']}`."]
+                 f"the Part-3 model in `{b['model']}` (seed {b['model_seed']}), rescored whenever `scripts/run_all.sh` "
+                 f"retrains it; `{b['command']}`."]
     return "\n".join(rows)
 
 
@@ -356,6 +378,10 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     if has("part3_seeds_avx2"):
         blocks["seeds-avx2"] = seeds_table(folder, "part3_seeds_avx2")
     blocks["run-margins"] = run_margins_table(folder)
+    for part in ("part1", "part2"):  # targets on the notebook's own seed, swept on more seeds on a kind
+        for suffix in KIND_SUFFIXES:
+            if has(f"{part}_seeds{suffix}") and len(load_results(f"{part}_seeds{suffix}", folder)["per_seed"]) > 1:
+                blocks[f"{part}-seeds{suffix.replace('_', '-')}"] = seeds_table(folder, f"{part}_seeds{suffix}")
     if has("part3_ablation"):
         from .experiment_tables import ablation_table
         blocks["part3-ablation"] = "```\n" + ablation_table(load_results("part3_ablation", folder)) + "\n```"
@@ -473,7 +499,7 @@ def update_readme(root: Path | None = None, folder: Path | None = None) -> None:
     for doc, text in texts.items():
         for name, body in blocks.items():
             text = _pattern(name).sub(lambda m: m.group(1) + body + m.group(3), text)
-        (root / doc).write_text(text, encoding="utf-8")
+        write_atomic(root / doc, text)
 
 
 def main(argv=None) -> int:

@@ -2,7 +2,8 @@
 
 ``python -m tools.run_notebooks`` runs every notebook in ``notebooks/``, drops live progress-bar
 widgets and execution timestamps from the saved outputs (each epoch's printed summary line
-stays), and regenerates ``images/``, ``results/`` and ``models/`` and the README tables. It
+stays), and regenerates ``images/``, ``results/`` and ``models/``, the stress set's scores with the new
+Part-3 model (``results/stress_digits.json``), and the README tables. It
 works in a scratch folder (``build/run_all/``): the executed notebooks and the files they write
 are moved into the checkout, file by file, only once every notebook has completed, so a notebook
 that fails (a missed target, say) leaves the committed notebooks, results, images and models as
@@ -92,6 +93,22 @@ def _move_into(scratch: Path, target: Path) -> list[Path]:
     return moved
 
 
+def target_line(path: Path, results: Path) -> str:
+    """", seed 2: final 99.48%, holds its target" for a part notebook that wrote ``results/PART.json``."""
+    from mnist_helpers.results import load_results
+    from mnist_helpers.targets import TARGETS
+
+    part = path.name.split("_")[0]
+    if part not in TARGETS or not (results / f"{part}.json").is_file():
+        return ""
+    r = load_results(part, results)
+    if "history" not in r:  # not a run summary (results.build_results)
+        return ""
+    missed = TARGETS[part].accuracy_problems(r["history"]["test_acc"])
+    return (f", seed {r['seed']}: final {r['final_test_acc']:.2f}%, "
+            + (f"MISSES its target ({missed[0]})" if missed else "holds its target"))
+
+
 def run_all(paths: list[Path], root: Path, update_tables: bool = True) -> int:
     """Execute ``paths`` in order in ``root/build/run_all``; move everything in only if every one completes,
     then (``update_tables``) regenerate the README tables."""
@@ -112,7 +129,14 @@ def run_all(paths: list[Path], root: Path, update_tables: bool = True) -> int:
                   f"Nothing was changed: notebooks/, results/, images/, models/ and the README are as they were "
                   f"(this run's partial outputs are in {scratch.relative_to(root)}/).", file=sys.stderr, flush=True)
             return 1
-        print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
+        print(f"  done in {time.perf_counter() - start:.0f} s{target_line(path, outputs['results'])}", flush=True)
+    model = outputs["models"] / "part3.pt2"
+    if model.is_file():  # the stress scores belong to one model: score the one just trained
+        from mnist_helpers.results import save_results
+
+        from .stress_digits import scored_record
+        print("scoring images/stress with the new Part-3 model ...", flush=True)
+        save_results("stress_digits", scored_record(root / "images" / "stress", model), outputs["results"])
     for name, folder in outputs.items():
         if folder.is_dir():
             moved = _move_into(folder, root / name)

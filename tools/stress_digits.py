@@ -4,6 +4,8 @@
 same MNIST test digits (``PER_CLASS`` of each class, drawn once with a fixed seed), at several sizes, and
 ``--score`` then prints (``--save``: writes ``results/stress_digits.json``) the Part-3 model's accuracy on
 each kind, beside its accuracy on the same digits given as plain 28x28 inputs. A person can read every one.
+The scores belong to one model: ``python -m tools.run_notebooks`` (``scripts/run_all.sh``) scores the Part-3
+model it has just trained, and the file names that model by its SHA-256.
 
 Kinds: thin pen on a shaded photo, thick marker, thick marker on a shaded photo, blurred (sigma 1-3 px at 4x scale), low resolution
 upscaled, grey pencil (ink contrast 60-100 of 255), on a coloured background, JPEG-compressed, and HEIC.
@@ -170,6 +172,25 @@ def score(folder: Path, model_path: Path | None = None) -> dict:
     return kinds
 
 
+def model_sha256(model_path: Path) -> str:
+    """The SHA-256 of a saved model file: which model a set of scores belongs to."""
+    import hashlib
+
+    return hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+
+
+def scored_record(folder: Path, model_path: Path) -> dict:
+    """What ``results/stress_digits.json`` holds: every kind's score by the model at ``model_path``, and which
+    model that is (its SHA-256 and seed), so that a test can tell scores of another model from this one's."""
+    from mnist_helpers.export import load_model
+
+    kinds = score(folder, model_path)
+    _, meta = load_model(model_path)
+    return {"command": "python -m tools.stress_digits --score --save", "per_class": PER_CLASS, "seed": SEED,
+            "model": f"models/{Path(model_path).name}", "model_sha256": model_sha256(model_path),
+            "model_seed": meta.get("seed"), "kinds": kinds}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.stress_digits", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="default: images/stress")
@@ -180,16 +201,16 @@ def main(argv=None) -> int:
     if not args.score:
         print(f"{generate(out)} images in {out}")
         return 0
-    kinds = score(out)
-    for kind, entry in kinds.items():
+    from mnist_helpers.predict import default_model_path
+
+    record = scored_record(out, default_model_path())
+    record["command"] = "python -m tools.stress_digits " + " ".join(argv if argv is not None else sys.argv[1:])
+    for kind, entry in record["kinds"].items():
         print(f"{kind:>10}: {entry['right']:3d} of {entry['of']} right ({entry['accuracy']:.1f}%), "
               f"{entry['refused']} refused")
     if args.save:
         from mnist_helpers.results import save_results
-        path = save_results("stress_digits", {"command": "python -m tools.stress_digits " +
-                                              " ".join(argv if argv is not None else sys.argv[1:]),
-                                              "per_class": PER_CLASS, "seed": SEED, "kinds": kinds})
-        print(f"-> {path}")
+        print(f"-> {save_results('stress_digits', record)}")
     return 0
 
 
