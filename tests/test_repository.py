@@ -238,6 +238,20 @@ def test_each_notebooks_own_seed_holds_its_target_with_margin_on_both_cpu_kinds(
         assert low >= target.accuracy + RUN_MARGIN - 1e-9, f"{part} seed {NOTEBOOK_SEED} ({where}): {low:.2f}%"
 
 
+@pytest.mark.parametrize("part", ["part1", "part2"])
+def test_a_one_run_target_sits_three_standard_deviations_below_its_sweeps_mean(part):
+    """Parts 1 and 2 hold one run to their target: it must sit where any seed, on any processor, clears it."""
+    from mnist_helpers.cpu_kind import KIND_SUFFIXES
+
+    sweeps = [load_results(f"{part}_seeds{suffix}", RESULTS) for suffix in KIND_SUFFIXES]
+    swept = [s for s in sweeps if len(s["per_seed"]) >= 5]
+    assert swept, f"{part}: no CPU kind's sweep has 5 seeds (python -m tools.sweep --part {part} --seeds 0 1 2 3 4)"
+    for sweep in swept:
+        floor = sweep["final_test_acc_mean"] - 3 * sweep["final_test_acc_std"]
+        assert TARGETS[part].accuracy <= floor, (sweep["cpu_kind"], round(floor, 3))
+        assert sweep["target"] == TARGETS[part].accuracy and sweep["all_seeds_hold_target"]
+
+
 def test_part4s_target_seeds_hold_on_both_cpu_kinds():
     from mnist_helpers.cpu_kind import KIND_SUFFIXES
 
