@@ -53,8 +53,9 @@ def write_atomic(path: Path, text: str) -> Path:
     file or the new one, never half of one, and two writers never share a temporary file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
@@ -251,6 +252,19 @@ def ladder_effect(ladder: dict, *, rung: int | None = None, branch: int | None =
         return f"{entry['change']}: not measured yet (python -m tools.ladder --part {ladder['part']})"
     against = "the previous rung" if rung is not None else f"rung {entry['base']}"
     return f"{entry['change']}, against {against}: {_verdict(g)}"
+
+
+def sweep_spread_text(sweep: dict, target) -> str:
+    """A notebook on several seeds (``results/partN_seeds*.json``), in two lines: each seed's final test accuracy,
+    and how many standard deviations of theirs the target sits below their mean."""
+    finals = {int(seed): run["final_test_acc"] for seed, run in sweep["per_seed"].items()}
+    worst = min(finals, key=finals.get)
+    mean, std = sweep["final_test_acc_mean"], sweep["final_test_acc_std"]
+    return (f"{seed_range(sorted(finals))} ({sweep['cpu_kind']}), final test accuracy: "
+            + ", ".join(f"{acc:.2f}% (seed {seed})" for seed, acc in finals.items())
+            + f"\nworst {finals[worst]:.2f}% (seed {worst}), mean {mean:.2f}%, standard deviation {std:.2f} points "
+              f"({std * 100:.0f} test images): the target, {target.accuracy}%, is "
+              f"{(mean - target.accuracy) / std:.1f} standard deviations below the mean")
 
 
 def seed_spread_text(ladder: dict, rung: int) -> str:

@@ -74,3 +74,15 @@ def test_a_new_part3_model_is_scored_on_the_stress_set_it_is_shipped_with(checko
     scored, committed = load_results("stress_digits", checkout / "results"), load_results("stress_digits", root / "results")
     assert scored["model_sha256"] == model_sha256(checkout / "models" / "part3.pt2") == committed["model_sha256"]
     assert scored["kinds"] == committed["kinds"]
+
+
+def test_a_stress_scoring_that_fails_changes_nothing(checkout, capsys):
+    broken = ("import os, pathlib\n"
+              "folder = pathlib.Path(os.environ['MNIST_MODELS_DIR']); folder.mkdir(parents=True, exist_ok=True)\n"
+              "(folder / 'part3.pt2').write_bytes(b'not a model')")
+    _notebook(checkout / "notebooks" / "part3_c.ipynb", broken)
+    before = _state(checkout)
+    assert run_all(sorted((checkout / "notebooks").glob("*.ipynb")), checkout, update_tables=False) == 1
+    assert _state(checkout) == before
+    err = capsys.readouterr().err
+    assert "FAILED: scoring images/stress" in err and "Nothing was changed" in err

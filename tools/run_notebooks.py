@@ -136,7 +136,14 @@ def run_all(paths: list[Path], root: Path, update_tables: bool = True) -> int:
 
         from .stress_digits import scored_record
         print("scoring images/stress with the new Part-3 model ...", flush=True)
-        save_results("stress_digits", scored_record(root / "images" / "stress", model), outputs["results"])
+        try:
+            save_results("stress_digits", scored_record(root / "images" / "stress", model), outputs["results"])
+        except Exception as err:
+            print(f"\nFAILED: scoring images/stress with the new Part-3 model stopped with {type(err).__name__}: {err}\n"
+                  f"Nothing was changed (this run's outputs are in {scratch.relative_to(root)}/). "
+                  f"python -m tools.stress_digits --score repeats the step on the committed model.",
+                  file=sys.stderr, flush=True)
+            return 1
     for name, folder in outputs.items():
         if folder.is_dir():
             moved = _move_into(folder, root / name)
