@@ -370,3 +370,16 @@ def test_parts_1_and_3_show_what_the_network_learned():
         path, = [p for p in COURSE_PARTS if p.name.startswith(part)]
         code = "\n".join(text for kind, text in _cells(path) if kind == "code")
         assert "plots.kernels(" in code and "plots.feature_maps(" in code, part
+
+
+def test_the_sweep_spread_says_how_far_below_the_mean_the_target_sits():
+    import dataclasses
+
+    from mnist_helpers.results import sweep_spread_text
+
+    sweep = {"cpu_kind": "AVX2", "final_test_acc_mean": 98.9, "final_test_acc_std": 0.2,
+             "per_seed": {"0": {"final_test_acc": 98.7}, "1": {"final_test_acc": 99.1}}}
+    text = sweep_spread_text(sweep, dataclasses.replace(TARGETS["part1"], accuracy=98.3))
+    assert text.startswith("seeds 0, 1 (AVX2), final test accuracy: 98.70% (seed 0), 99.10% (seed 1)\n")
+    assert text.endswith("worst 98.70% (seed 0), mean 98.90%, standard deviation 0.20 points (20 test images): "
+                         "the target, 98.3%, is 3.0 standard deviations below the mean")
