@@ -256,7 +256,7 @@ async function fetchModel(urls) {
 
 function startRuntime() {
   if (typeof ort === "undefined") {
-    throw new Error("onnxruntime-web (ort/ort.wasm.min.js) did not load: run 'npm ci && bash scripts/build_web.sh'.");
+    throw new Error("onnxruntime-web (ort/ort.wasm.min.js) did not load: run 'bash docs/build.sh'.");
   }
   ort.env.wasm.numThreads = 1;   // GitHub Pages is not cross-origin isolated, so no threads
   ort.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href;

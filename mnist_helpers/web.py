@@ -1,13 +1,21 @@
 """Serve the draw-a-digit page (docs/index.html) with your trained model, on this computer only.
 
-    python -m mnist_helpers.web [--port 8000] [--no-browser]
+    python -m mnist_helpers.web [--port 8000] [--no-browser] [--models DIR]
 
-The repository root is served on 127.0.0.1, and ``/models/`` is served from the models folder
-(``models/``, or ``$MNIST_MODELS_DIR``, or ``--models DIR``), so the page finds your model at
-``models/part3.onnx`` as it finds it next to itself on GitHub Pages. ``/models/index.json`` lists every
-``.onnx`` file of that folder, with its metadata, for the page's model picker. The page needs onnxruntime-web's files in
-``docs/ort/`` (``npm ci && bash scripts/build_web.sh``) and an up-to-date ONNX export of the model
-(``python -m mnist_helpers.export``); without them this command says which to run and stops.
+The server listens on 127.0.0.1 and answers with only what the page needs:
+
+- ``/docs/index.html`` (also ``/docs/``), ``/docs/style.css``, ``/docs/*.js``, and ``/docs/ort/*``:
+  the page, and the onnxruntime-web runtime files that ``bash docs/build.sh`` copies to docs/ort/;
+- ``/models/*.onnx`` and ``/models/*.json``: the models and their metadata, from the models folder
+  (``models/``, or ``$MNIST_MODELS_DIR``, or ``--models DIR``), so the page finds your model at
+  ``../models/part3.onnx`` as it finds it next to itself on GitHub Pages;
+- ``/models/index.json``: every ``.onnx`` file of that folder, with its metadata, for the page's model picker.
+
+Any other path is 404. A request whose Host header is not ``127.0.0.1:PORT`` or ``localhost:PORT`` is
+refused (403), so that a web page cannot read these files through DNS rebinding.
+
+Without docs/ort/'s files (``bash docs/build.sh``) or an up-to-date ONNX export of the model
+(``python -m mnist_helpers.export``) this command says which to run and stops.
 """
 from __future__ import annotations
 
@@ -15,11 +23,12 @@ import argparse
 import functools
 import io
 import json
-import posixpath
+import re
 import sys
-import urllib.parse
 import threading
+import urllib.parse
 import webbrowser
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -27,8 +36,12 @@ from .paths import models_dir, repo_root
 
 PAGE = "docs/index.html"
 ORT_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-BUILD_COMMAND = "npm ci && bash scripts/build_web.sh"
+BUILD_COMMAND = "bash docs/build.sh"
 EXPORT_COMMAND = "python -m mnist_helpers.export"
+# The URL paths served, as an allow-list: the page's own files (under the repository root) and the model files
+# (in the models folder). A name starts with a letter, digit or _ and holds no "/", so it cannot climb out.
+PAGE_PATHS = re.compile(r"/docs/(index\.html|style\.css|\w[\w.-]*\.js|ort/\w[\w.-]*)")
+MODEL_PATHS = re.compile(r"/models/(\w[\w.-]*\.(onnx|json))")
 # part3.onnx counts as older than part3.pt2 only by more than this: a fresh clone writes both within a
 # moment, in any order, while retraining rewrites part3.pt2 minutes after the last export.
 STALE_AFTER_S = 60
@@ -65,7 +78,7 @@ def model_index(models: Path) -> dict:
     """``{"models": [...]}``: each ``.onnx`` file of ``models`` by name, with the parameters, seed and test
     accuracy of its ``.json`` where there is one; Part-3's first, as the page loads it by default."""
     entries = []
-    found = [p for p in Path(models).glob("*.onnx") if not p.name.startswith(".")]  # .NAME.tmp.onnx: a save under way
+    found = [p for p in Path(models).glob("*.onnx") if not p.name.startswith(".")]  # a hidden name: a save under way
     for onnx in sorted(found, key=lambda p: (p.stem != "part3", p.stem)):
         meta_path = onnx.with_suffix(".json")
         entry = {"name": onnx.stem, "file": onnx.name, "has_metadata": meta_path.is_file()}
@@ -81,51 +94,65 @@ def model_index(models: Path) -> dict:
     return {"models": entries}
 
 
+def served_file(root: Path, models: Path, url_path: str) -> Path | None:
+    """The file that the URL path ``url_path`` names if it is one the page needs (see PAGE_PATHS and MODEL_PATHS),
+    else None."""
+    path = urllib.parse.unquote(url_path)
+    if path == "/docs/":
+        path = "/docs/index.html"
+    if PAGE_PATHS.fullmatch(path):
+        return root / path[1:]
+    model = MODEL_PATHS.fullmatch(path)
+    return models / model[1] if model else None
+
+
 class QuietHandler(SimpleHTTPRequestHandler):
-    """Files under the served folder, and ``/models/NAME`` from the models folder, without a log line per
-    request; .mjs and .wasm with their JS/wasm types."""
+    """The page's files under ``directory`` (the repository root) and the model files from ``models``, answered
+    only to requests addressed to 127.0.0.1 or localhost; errors in plain text, no log line per request."""
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
                       ".js": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
+    error_content_type = "text/plain; charset=utf-8"
+    error_message_format = "%(code)d %(message)s: %(explain)s\n"
 
     def __init__(self, *args, models: Path, **kwargs):
         self.models = Path(models)
         super().__init__(*args, **kwargs)
 
-    def _model_file(self, path: str) -> str | None:
-        """For ``/models/NAME``: NAME if it names one file directly in the models folder, else ''; None otherwise."""
-        clean = posixpath.normpath(urllib.parse.unquote(urllib.parse.urlsplit(path).path))
-        if not (clean + "/").startswith("/models/"):
-            return None
-        name = clean[len("/models/"):]
-        return name if name and "/" not in name and name not in (".", "..") else ""
-
     def send_head(self):
-        name = self._model_file(self.path)
-        if name == "":  # sub-folders, the folder itself, ..: not served
-            self.send_error(404, "File not found")
+        """Answer GET and HEAD: refuse other hosts, else send the model index, an allowed file, or 404."""
+        # DNS rebinding: a web page can point a name of its own at 127.0.0.1, but its requests then bear that
+        # name in the Host header, so only the loopback names with this server's port are answered.
+        port = self.server.server_address[1]
+        if self.headers.get_all("Host") not in ([f"127.0.0.1:{port}"], [f"localhost:{port}"]):
+            self.send_error(HTTPStatus.FORBIDDEN,
+                            explain=f"this server answers only requests for 127.0.0.1:{port} or localhost:{port}")
             return None
-        if name == "index.json":
-            body = json.dumps(model_index(self.models), indent=1).encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            return io.BytesIO(body)
-        return super().send_head()
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/models/index.json":
+            return self._send(json.dumps(model_index(self.models), indent=1).encode("utf-8"), "application/json")
+        file = served_file(Path(self.directory), self.models, path)
+        if file is None or not file.is_file():
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        return self._send(file.read_bytes(), self.guess_type(file.name))
 
-    def translate_path(self, path: str) -> str:
-        name = self._model_file(path)
-        return str(self.models / name) if name else super().translate_path(path)
+    def _send(self, body: bytes, content_type: str):
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")  # a re-exported model shows at the next reload
+        self.end_headers()
+        return io.BytesIO(body)
 
     def log_message(self, format, *args):  # noqa: A002 - the name http.server uses
         pass
 
 
 def make_server(root: Path, port: int = 0, models: Path | None = None) -> ThreadingHTTPServer:
-    """A server for ``root`` (and ``/models/`` from ``models``) on 127.0.0.1 (``port`` 0 picks a free one);
-    call ``serve_forever`` to run it."""
+    """A server of the page in ``root`` (the repository root) and of ``/models/`` from ``models`` (default:
+    :func:`~mnist_helpers.paths.models_dir`) on 127.0.0.1 (``port`` 0 picks a free one); call ``serve_forever``
+    to run it."""
     handler = functools.partial(QuietHandler, directory=str(root),
                                 models=Path(models) if models is not None else models_dir())
     return ThreadingHTTPServer(("127.0.0.1", port), handler)

@@ -8,12 +8,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 .venv/bin/python -m mnist_helpers.data
-# The draw-a-digit page (docs/index.html) runs the model with onnxruntime-web, pinned in package-lock.json:
+# The draw-a-digit page (docs/index.html) runs the model with onnxruntime-web, pinned in docs/package-lock.json:
 # where Node.js is installed, copy its files next to the page. Without npm, the page's browser tests skip
 # (outside CI) and say how to enable them.
 if command -v npm >/dev/null; then
-    npm ci --no-audit --no-fund --loglevel=error
-    bash scripts/build_web.sh
+    bash docs/build.sh
 else
     echo "npm not found: skipping the draw-a-digit page's files (install Node.js, then rerun this script)"
 fi

@@ -1,14 +1,17 @@
 """The draw-a-digit page (docs/index.html) in headless Chromium, served by ``python -m mnist_helpers.web``.
 
 Needs Debian's Chromium (``apt-get install chromium``), the Python ``playwright`` package
-(requirements.txt) and onnxruntime-web's files in docs/ort/ (``npm ci && bash scripts/build_web.sh``).
+(requirements.txt) and onnxruntime-web's files in docs/ort/ (``bash docs/build.sh``).
 Without them these tests are skipped, saying what to install; in CI (``$CI`` set) they fail instead.
 """
+import functools
+import http.client
 import os
 import shutil
 import threading
 import time
 import warnings
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -224,15 +227,24 @@ def test_the_page_made_no_request_outside_127_0_0_1(served_page):
     assert served_page[4] == []  # and none failed: the model was looked for where it is first
 
 
+class StaticSite(SimpleHTTPRequestHandler):
+    """Every file of ``directory``, with the types that web.py gives the page's files."""
+
+    extensions_map = web.QuietHandler.extensions_map
+
+    def log_message(self, format, *args):  # noqa: A002 - the name http.server uses
+        pass
+
+
 def test_the_page_finds_the_model_next_to_itself_as_on_github_pages(served_page, tmp_path):
     """The Pages workflow publishes docs/ with part3.onnx and part3.json copied into it, and the page at the
-    site's root."""
+    site's root. GitHub Pages serves every file of that folder, as a plain static server does."""
     site = tmp_path / "site"
     shutil.copytree(ROOT / "docs", site, ignore=shutil.ignore_patterns("part3.onnx", "part3.json"))
     shutil.copy(ROOT / "models" / "part3.onnx", site / "part3.onnx")
     shutil.copy(ROOT / "models" / "part3.json", site / "part3.json")
     assert "cp models/part3.onnx models/part3.json docs/" in (ROOT / ".github/workflows/pages.yml").read_text()
-    server = web.make_server(site, 0)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(StaticSite, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     page = served_page[0].new_page()
     requests, failed = [], []
@@ -253,7 +265,7 @@ def test_the_page_finds_the_model_next_to_itself_as_on_github_pages(served_page,
 
 def test_missing_ort_files_name_the_command_that_makes_them(tmp_path):
     (tmp_path / "docs").mkdir()
-    with pytest.raises(web.PageError, match="npm ci && bash scripts/build_web.sh"):
+    with pytest.raises(web.PageError, match="bash docs/build.sh"):
         web.check_page(tmp_path)
 
 
@@ -276,6 +288,69 @@ def test_models_are_served_from_the_models_folder_and_nothing_else_from_it(tmp_p
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def repository_server():
+    """The port of ``web.make_server`` serving this repository and its models/, in a thread."""
+    server = web.make_server(ROOT, 0, ROOT / "models")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def get(port, path, host="default"):
+    """``(status, body)`` of GET ``path`` from 127.0.0.1:``port`` with that Host header (None: no Host header)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            connection.putheader("Host", f"127.0.0.1:{port}" if host == "default" else host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_page_its_runtime_and_the_models_are_served(repository_server):
+    port = repository_server
+    files = ["docs/index.html", "docs/style.css", "docs/app.js", "docs/digits.js", "docs/layers.js",
+             "models/part3.onnx", "models/part3.json"]
+    files += [f"docs/ort/{name}" for name in web.ORT_FILES if (ROOT / "docs/ort" / name).is_file()]  # once built
+    for file in files:
+        assert get(port, f"/{file}") == (200, (ROOT / file).read_bytes()), file
+    assert get(port, "/docs/") == (200, (ROOT / "docs/index.html").read_bytes())
+    assert get(port, "/models/part3.onnx", host=f"localhost:{port}") == (200, (ROOT / "models/part3.onnx").read_bytes())
+    status, body = get(port, "/models/index.json")
+    assert status == 200 and b'"part3.onnx"' in body
+
+
+def test_nothing_else_of_the_repository_is_served(repository_server):
+    port = repository_server
+    for file in ("README.md", "pyproject.toml", "mnist_helpers/web.py", "docs/development.md",
+                 "docs/package.json", "docs/build.sh", "models/part3.pt2"):
+        assert (ROOT / file).is_file(), file  # each exists, so a 404 is the allow-list's doing
+    assert (ROOT / ".git").exists()  # a clone's folder, or a worktree's file
+    for path in ("/.git/HEAD", "/.git/config", "/README.md", "/pyproject.toml", "/mnist_helpers/web.py",
+                 "/docs/development.md", "/docs/package.json", "/docs/build.sh", "/models/part3.pt2",
+                 "/.venv/pyvenv.cfg", "/data/", "/", "/docs", "/docs/node_modules/onnxruntime-web/package.json", "/models/",
+                 "/docs/../README.md", "/docs/ort/../../pyproject.toml", "/models/../README.md",
+                 "/docs/%2e%2e/README.md", "/docs/..%2fREADME.md", "/models/%2e%2e%2fmodels%2fpart3.json",
+                 "/docs/ort/%2e%2e/%2e%2e/.git/HEAD", "/docs/index.html/"):
+        status, body = get(port, path)
+        assert status == 404, path
+        assert body.startswith(b"404 "), body
+
+
+def test_a_request_for_another_host_is_refused(repository_server):
+    port = repository_server
+    for host in (f"evil.example:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", f"localhost.evil.example:{port}", None):
+        for path in ("/docs/index.html", "/models/part3.onnx", "/models/index.json", "/README.md"):
+            status, body = get(port, path, host=host)
+            assert status == 403 and f"127.0.0.1:{port}".encode() in body, (host, path, status)
+    assert get(port, "/docs/index.html")[0] == 200  # with the right Host, the same server answers
 
 
 def test_a_missing_or_stale_onnx_file_asks_for_the_export(tmp_path, monkeypatch):
