@@ -10,13 +10,10 @@ What the notebooks teach with:
     plots           curves, sample grids, confusion matrix, the frontier
     targets         each part's target, in one place
 Around them: data (verified MNIST; its sources in provenance/), transforms, stats, model_utils, results,
-reproducibility, allocator, paths, cpu_kind (which CPU arithmetic runs, and MNIST_CPU_ISA); and, for using the trained model, export, digits, predict and web.
+reproducibility, allocator, paths, cpu_kind (which CPU arithmetic runs); and, for using the trained model, export,
+digits, predict and web. Importing the package changes nothing outside it.
 """
-from . import cpu_kind as _cpu_kind
-
-_cpu_kind.apply_from_env()  # MNIST_CPU_ISA=avx2: run as an AVX2 machine (before torch runs anything)
-
-from .allocator import keep_freed_memory  # noqa: E402
+from .allocator import keep_freed_memory
 from .augment import RandomRotateCrop
 from .averaging import ema_model
 from .data import MNISTUnavailableError, load_mnist, load_mnist_tensors, prepare_mnist
@@ -28,8 +25,6 @@ from .stats import data_statistics
 from .training import History, evaluate, fit, predict_labels
 from .targets import TARGETS
 from .transforms import MNIST_MEAN, MNIST_STD, torchvision_reference
-
-_cpu_kind.check_applied()
 
 __all__ = [
     "keep_freed_memory", "RandomRotateCrop", "ema_model", "warmup_cosine_floor", "MNISTUnavailableError", "load_mnist", "load_mnist_tensors", "prepare_mnist",

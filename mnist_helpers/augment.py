@@ -82,7 +82,7 @@ class RandomRotateCrop:
     ``TensorLoader`` calls :meth:`draw` once per epoch and :meth:`apply` per batch.
     """
 
-    def __init__(self, degrees: float = 15.0, crop_prob: float = 0.1,
+    def __init__(self, degrees: float, crop_prob: float,
                  crop_size: int = 22, image_size: int = 28, interpolation: str = "nearest", translate: float = 0.0):
         if degrees < 0:
             raise ValueError(f"degrees must be >= 0, got {degrees}")
@@ -108,12 +108,12 @@ class RandomRotateCrop:
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """An epoch's draws on the CPU, one entry per image in batch order: angles ``(N,)``, crop flags ``(N,)``
         and, with ``translate``, shifts ``(N, 2)`` in pixels (else None). :meth:`draw` splits the same draws
-        into batches; a training step with fixed shapes (``mnist_helpers.static_step``) indexes them."""
+        into batches; a training step with fixed shapes (``lab.static_step``) indexes them."""
         draws = [self.sample(n, generator) for n in batch_sizes]
         angles = torch.cat([a for a, _ in draws])
         cropped = torch.cat([c for _, c in draws])
         shifts = None
-        if self.translate:  # drawn after the rest, so translate=0 leaves the stream as it was
+        if self.translate:  # drawn after the rest, so translate=0 draws exactly what an augmentation without it draws
             shifts = (torch.rand(len(angles), 2, generator=generator) * 2 - 1) * self.translate
         return angles, cropped, shifts
 
@@ -154,7 +154,7 @@ class RandomRotateCrop:
     def apply_flags(self, images: torch.Tensor, angles: torch.Tensor, cropped: torch.Tensor,
                     shifts: torch.Tensor | None = None) -> torch.Tensor:
         """:meth:`apply` with a crop flag per image instead of the cropped images' positions, for a step whose
-        shapes never change (``mnist_helpers.static_step``): every image is zoomed, and the zoom is kept where
+        shapes never change (``lab.static_step``): every image is zoomed, and the zoom is kept where
         ``cropped`` is set. The same images come out, whatever the number of crops."""
         _check_images(images)
         images = torch.where(cropped.view(-1, 1, 1, 1), self._zoomed(images), images)

@@ -33,7 +33,7 @@ class ExponentialMovingAverage(AveragedModel):
         self.n_averaged.add_(1)  # on the device, without reading it back
 
 
-def ema_model(model: torch.nn.Module, decay: float = 0.998) -> ExponentialMovingAverage:
+def ema_model(model: torch.nn.Module, decay: float) -> ExponentialMovingAverage:
     """A copy of ``model`` whose weights and BatchNorm buffers track an EMA of ``model``'s.
 
     Call ``ema.update_parameters(model)`` after every optimizer step (``fit(..., ema=ema)``

@@ -12,7 +12,7 @@ adapt decide from the image itself, so that thin pen lines, thick marker strokes
 blurred ones, coarse scans and pale pencil all come out as solid MNIST-like strokes: flat
 paper is recognised away from the ink, the paper estimate's window grows until the strokes
 vanish from it, and the levelling window is about four measured stroke widths across
-(``python -m tools.stress_digits`` measures each kind of image). HEIC/HEIF photos
+(``python -m scripts.stress_digits`` measures each kind of image). HEIC/HEIF photos
 are read through pillow-heif. docs/digits.js repeats every step after the paper's
 brightness for the draw-a-digit page; tests/test_web.py checks that the two agree.
 """

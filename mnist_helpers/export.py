@@ -10,13 +10,17 @@ Given ``stages`` (``{label: module}``, in the order the model runs them), both f
 each stage sees: the ONNX file as extra outputs named ``stage_1``, ``stage_2``, ... after ``logits``, so
 that the drawing page gets the prediction and every feature map from one run. The metadata describes
 each stage (its label, shape and the kernels of the convolution that made it) and, with ``head``, the
-weights that turn the last stage's averages into logits. :func:`load_model` still returns the logits only.
+weights that turn the last stage's averages into logits. :func:`load_model` returns the logits alone, stages or
+not.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import torch
@@ -136,11 +140,12 @@ def save_model(model: torch.nn.Module, name: str, metadata: dict, folder: Path |
                stages: dict | None = None, head: torch.nn.Module | None = None) -> Path:
     """Write ``<folder>/<name>.pt2``, ``<name>.onnx`` and ``<name>.json`` together; returns the ``.pt2`` path.
 
-    The three always describe the same weights: each is written under a temporary name first and
-    renamed into place only when all three exist, so a run never leaves a new ``.pt2`` beside a stale
-    ``.onnx``. ``metadata`` (parameters, seed, test accuracy, ...) is stored with the normalisation
-    constants, the input shape and the torch version added. ``stages`` (``{label: module}``, in the order the
-    model runs them) and ``head`` add the stage outputs and their description (:func:`stage_metadata`).
+    The three always describe the same weights: they are written into a uniquely named folder inside ``folder``
+    and renamed into place only when all three exist, so a run never leaves a new ``.pt2`` beside a stale
+    ``.onnx``, and two runs never share a temporary file. ``metadata`` (parameters, seed, test accuracy, ...) is
+    stored with the normalisation constants, the input shape and the torch version added. ``stages``
+    (``{label: module}``, in the order the model runs them) and ``head`` add the stage outputs and their
+    description (:func:`stage_metadata`).
     Works on a copy of the model.
     """
     import copy
@@ -171,17 +176,34 @@ def save_model(model: torch.nn.Module, name: str, metadata: dict, folder: Path |
         meta.update(stage_metadata(module, stages, head=lookup[head_name] if head_name is not None else None))
     program = _exported_program(module, stages)
     final = {suffix: folder / f"{name}{suffix}" for suffix in (".pt2", ".onnx", ".json")}
-    tmp = {suffix: folder / f".{name}.tmp{suffix}" for suffix in final}
+    work = Path(tempfile.mkdtemp(dir=folder, prefix=f".{name}.", suffix=".tmp"))  # this call's own folder
     try:
+        tmp = {suffix: work / path.name for suffix, path in final.items()}
         torch.export.save(program, tmp[".pt2"], extra_files={_METADATA: json.dumps(meta)})
         export_onnx(tmp[".pt2"], tmp[".onnx"])
-        tmp[".json"].write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        with open(tmp[".json"], "w", encoding="utf-8") as f:  # inside the private folder: no other writer
+            f.write(json.dumps(meta, indent=1) + "\n")
         for suffix in final:
-            tmp[suffix].replace(final[suffix])
+            os.chmod(tmp[suffix], 0o644)
+            os.replace(tmp[suffix], final[suffix])
     finally:
-        for path in tmp.values():
-            path.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
     return final[".pt2"]
+
+
+def _replace_atomically(path: Path, write) -> Path:
+    """Call ``write(tmp)`` on a uniquely named file beside ``path``, then rename it over ``path``: a reader sees
+    the old file or the new one, never half of one, and two writers never share a temporary file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def load_model(path) -> tuple[torch.nn.Module, dict]:
@@ -205,7 +227,8 @@ def load_model_with_stages(path) -> tuple[torch.nn.Module, dict]:
 
 
 def export_onnx(pt2_path, onnx_path=None) -> Path:
-    """Write the model of ``pt2_path`` as ONNX (default: the same name with ``.onnx``); needs ``onnxscript``."""
+    """Write the model of ``pt2_path`` as ONNX (default: the same name with ``.onnx``), atomically; needs
+    ``onnxscript``."""
     pt2_path = Path(pt2_path)
     onnx_path = Path(onnx_path) if onnx_path is not None else pt2_path.with_suffix(".onnx")
     extra = {_METADATA: ""}
@@ -215,8 +238,7 @@ def export_onnx(pt2_path, onnx_path=None) -> Path:
     for key, value in meta.items():
         entry = onnx_program.model.metadata_props
         entry[key] = json.dumps(value)
-    onnx_program.save(str(onnx_path))
-    return onnx_path
+    return _replace_atomically(onnx_path, lambda tmp: onnx_program.save(str(tmp)))
 
 
 def main(argv=None) -> int:

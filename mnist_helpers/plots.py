@@ -2,6 +2,8 @@
 given ``save="name.png"``, writes it into the repository's ``images/`` folder."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -11,14 +13,30 @@ import torch
 from .paths import images_dir
 
 
+def _write_atomic(path: Path, write) -> None:
+    """Call ``write(f)`` on a binary file uniquely named beside ``path``, then rename it over ``path`` (as
+    ``mnist_helpers.results.write_atomic`` does for text): a reader sees the old file or the new one, never half of
+    one, and two writers never share a temporary file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def save_figure(fig, save: str | None, folder: Path | None = None) -> Path | None:
-    """Save ``fig`` as ``folder/save`` (default folder: ``images/``); returns the path."""
+    """Save ``fig`` as ``folder/save`` (default folder: ``images/``), atomically; returns the path."""
     if not save:
         return None
     folder = Path(folder) if folder is not None else images_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / save
-    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    _write_atomic(path, lambda f: fig.savefig(f, format=path.suffix[1:] or None, dpi=100, bbox_inches="tight",
+                                              metadata={"Software": None}))
     return path
 
 
@@ -203,12 +221,12 @@ def feature_maps(model, image, stages: dict, title: str | None = None, save: str
 
 
 def ladder(ladder: dict, title: str | None = None, save: str | None = None):
-    """A ladder of one change at a time (``tools.ladder``'s file): the validation accuracy of each rung (its mean final
+    """A ladder of one change at a time (``lab.ladder``'s file): the validation accuracy of each rung (its mean final
     epoch and its worst of the last 5 epochs over seeds), and what each rung bought over the previous one, in
     validation images (the mean over seeds, with the range of the seeds as a whisker)."""
     rungs = [r for r in ladder["rungs"] if r.get("summary")]
     if not rungs:
-        raise ValueError("the ladder has no measured rungs: run python -m tools.ladder first")
+        raise ValueError("the ladder has no measured rungs: run python -m lab.ladder first")
     labels = [f"{r['rung']}. {r['change']}" for r in rungs]
     y = np.arange(len(rungs))[::-1]
     fig, (acc_ax, gain_ax) = plt.subplots(1, 2, figsize=(12, 0.55 * len(rungs) + 1.6), sharey=True,

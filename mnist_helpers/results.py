@@ -197,7 +197,7 @@ def _gained(rung: dict):
 
 
 def ladder_table(ladder: dict) -> str:
-    """A ladder file of ``tools.ladder`` as a table: each rung's parameters, mean final validation accuracy,
+    """A ladder file of ``lab.ladder`` as a table: each rung's parameters, mean final validation accuracy,
     worst of the last 5 epochs over its seeds, and the validation images it gained over the previous rung
     (the mean over seeds, and the range from the worst seed to the best)."""
     lines = [f"{'rung':<64} {'params':>6} {'mean final':>10} {'worst of last 5':>15} {'images gained':>20}"]
@@ -237,7 +237,7 @@ def _verdict(g: dict, split: str = "validation") -> str:
 
 
 def ladder_effect(ladder: dict, *, rung: int | None = None, branch: int | None = None) -> str:
-    """What one rung of a ``tools.ladder`` file bought over the previous rung, or one branch over its base rung,
+    """What one rung of a ``lab.ladder`` file bought over the previous rung, or one branch over its base rung,
     as a sentence (for the exercises)."""
     if (rung is None) == (branch is None):
         raise ValueError("give exactly one of rung= or branch=")
@@ -245,11 +245,11 @@ def ladder_effect(ladder: dict, *, rung: int | None = None, branch: int | None =
     index = rung if rung is not None else branch
     if index >= len(entries):
         return f"{'rung' if rung is not None else 'branch'} {index}: not in this ladder file yet " \
-               f"(python -m tools.ladder --part {ladder['part']})"
+               f"(python -m lab.ladder --part {ladder['part']})"
     entry = entries[index]
     g = entry.get("summary", {}).get("images_gained")
     if g is None:
-        return f"{entry['change']}: not measured yet (python -m tools.ladder --part {ladder['part']})"
+        return f"{entry['change']}: not measured yet (python -m lab.ladder --part {ladder['part']})"
     against = "the previous rung" if rung is not None else f"rung {entry['base']}"
     return f"{entry['change']}, against {against}: {_verdict(g)}"
 
@@ -302,7 +302,7 @@ def aim_text(families: dict, max_params: int, bar: float, seeds=()) -> str:
     that holds ``bar`` on every seed it ran."""
     points = [p for ps in families.values() for p in ps]
     if not points:
-        return "no frontier results to judge the aim by: python -m tools.frontier computes them (docs/results.md)"
+        return "no frontier results to judge the aim by: python -m lab.frontier computes them (docs/results.md)"
     holds = lambda p: p["worst_last5_min_test_acc"] >= bar  # noqa: E731
     small = [p for p in points if p["params"] <= max_params]
     ran_all = [p for p in small if {str(s) for s in seeds} <= set(map(str, p["seeds"]))]
@@ -329,7 +329,7 @@ def frontier_member_text(points, width: float, against: float) -> str:
     accuracy over its seeds and the worst of its last 5 epochs, and the difference of the means in test images."""
     by_width = {p["width"]: p for p in points if "width" in p}
     if width not in by_width or against not in by_width:
-        return f"width {width:g}: not on the frontier yet (python -m tools.frontier)"
+        return f"width {width:g}: not on the frontier yet (python -m lab.frontier)"
     p, q = by_width[width], by_width[against]
     images = round((p["final_test_acc_mean"] - q["final_test_acc_mean"]) * 100)
     return (f"width {width:g}: {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}% on "

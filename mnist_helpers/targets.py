@@ -1,7 +1,7 @@
 """Each part's target, in one place: the notebooks print and check them, the README, the tests and the sweep use them.
 
 A target is about one run (parameters, epochs, the test accuracy of its last epochs) and, for
-Part-3 and Part-4, about every seed of a sweep (``python -m tools.sweep``): a part whose
+Part-3 and Part-4, about every seed of a sweep (``python -m lab.sweep``): a part whose
 sweep has a seed that misses is not called met, even when the notebook's own run holds.
 """
 from __future__ import annotations
@@ -67,7 +67,7 @@ class Target:
         if accuracy:
             return (f"seed {seed} MISSES the target: {accuracy[0]}. The notebook stops on a miss only on its own "
                     f"seed, {NOTEBOOK_SEED}; on another seed the miss is reported, as a measurement of the spread "
-                    f"between seeds and processors (python -m tools.sweep records such runs)")
+                    f"between seeds and processors (python -m lab.sweep records such runs)")
         worst = min(list(test_acc)[-self.last_epochs:])
         line = f"this run holds the target: {params:,} parameters, final {test_acc[-1]:.2f}%"
         if self.last_epochs > 1:
@@ -126,16 +126,16 @@ TARGETS = {
     "part2": Target(max_params=4_000, params_inclusive=True, max_epochs=15, accuracy=98.6, last_epochs=1),
     "part3": Target(max_params=8_000, params_inclusive=False, max_epochs=15, accuracy=99.4, last_epochs=5,
                     seeds=tuple(range(12)), seconds_per_epoch=7.5),
-    # Part-4 aimed at 4,000 parameters. Its frontier (results/part4_frontier.json) shows that no member of
-    # Part-3's family below Part-3's size holds 99.4% on every seed and both CPU kinds: width 0.85 (6,073
-    # parameters) holds it on seeds 0-4 on AVX-512 with nothing to spare, and on AVX2 misses on seeds 0 and 1.
-    # Its target is therefore a tenth of a point (10 test images) below Part-3's bar; its own seed, 1, clears
-    # it by more than RUN_MARGIN on both kinds (results/part4_seeds*.json).
+    # Part-4 aims at 4,000 parameters (PART4_AIM_PARAMS, below), but its frontier (results/part4_frontier.json)
+    # shows that no member of Part-3's family below Part-3's size holds 99.4% on every seed and both CPU kinds:
+    # width 0.85 (6,073 parameters) holds it on seeds 0-4 on AVX-512 with nothing to spare, and on AVX2 misses on
+    # seeds 0 and 1. So the target's accuracy is a tenth of a point (10 test images) below Part-3's bar; its own
+    # seed, 1, clears it by more than RUN_MARGIN on both kinds (results/part4_seeds*.json).
     "part4": Target(max_params=6_100, params_inclusive=True, max_epochs=15, accuracy=99.3, last_epochs=5,
                     seeds=tuple(range(5))),
 }
 
-# What Part-4 aimed at: 4,000 parameters holding Part-3's bar on every one of these seeds (its target is above).
+# What Part-4 aims at, beyond its target (above): 4,000 parameters holding Part-3's bar on every one of these seeds.
 PART4_AIM_PARAMS = 4_000
 PART4_AIM_SEEDS = tuple(range(10))
 
@@ -146,5 +146,5 @@ FRONTIER_BAR = TARGETS["part3"].accuracy
 # every CPU kind: a run that holds by less would miss on some other machine.
 RUN_MARGIN = 0.03
 
-# A goal beyond the target, named once, here: the margin that Part-3's sweep aims for (not yet reached).
+# A goal beyond the target, named once, here: the margin that Part-3's sweep aims for (reported, not asserted).
 PART3_MARGIN_GOAL = {"mean_final_test_acc": 99.52, "worst_last5_min_test_acc": 99.42}

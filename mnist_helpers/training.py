@@ -4,7 +4,7 @@ Part-1 writes its loop in a notebook cell, in the manner of pytorch/examples ``m
 ``train_epoch`` makes the same optimizer steps (``tests/test_training.py`` checks that the weights
 come out equal) and adds: a learning-rate schedule stepped per batch, an EMA of the weights, label
 smoothing, a progress bar, and a check for NaN/inf losses, with each step's numbers kept on the
-device and read once per epoch.
+device and read once per epoch. ``fit`` runs it for some epochs and evaluates after each.
 """
 from __future__ import annotations
 
@@ -131,23 +131,17 @@ def predict_labels(model, loader) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(preds).cpu(), torch.cat(targets).cpu()
 
 
-def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 15, *,
+def fit(model, train_data, test_data, optimizer, scheduler=None, *, epochs: int,
         step_scheduler_per_batch: bool | None = None, label_smoothing: float = 0.0, ema=None,
-        before_epoch=None, verbose: bool = True, graph: bool | None = None) -> History:
+        before_epoch=None, verbose: bool = True, train_one_epoch=None) -> History:
     """Train for ``epochs`` and evaluate after each; returns a :class:`History`.
 
-    ``scheduler`` is stepped once per batch for ``OneCycleLR``/``CyclicLR`` (or
-    when ``step_scheduler_per_batch=True``), otherwise once per epoch. The test
-    loss is always plain cross-entropy; ``label_smoothing`` applies to training.
-    With ``ema`` (a ``torch.optim.swa_utils.AveragedModel`` of ``model``), the
-    averaged weights are updated every step and are what the test metrics measure;
-    the train metrics are always those of ``model`` on the training batches.
-    ``before_epoch(epoch)``, if given, is called before each epoch is trained (epochs
-    count from 1), for example to change the training loader's augmentation.
-    ``graph``: train with ``mnist_helpers.static_step.StaticStep``, captured as CUDA graphs on a GPU
-    (the default there: ``None`` means on CUDA only); ``False`` runs :func:`train_epoch`, as on a CPU.
-    Where the static step cannot train the setup, or capture fails, ``fit`` says why in one line and
-    trains with :func:`train_epoch`.
+    ``scheduler`` is stepped once per batch for ``OneCycleLR``/``CyclicLR`` (or when
+    ``step_scheduler_per_batch=True``), otherwise once per epoch. ``label_smoothing`` applies to
+    training only. With ``ema`` (an ``AveragedModel`` of ``model``), the test metrics measure the
+    averaged weights. ``before_epoch(epoch)`` is called before each epoch (counting from 1), for
+    example to change the training loader's augmentation. ``train_one_epoch(desc)``, if given,
+    replaces :func:`train_epoch` (``lab.static_step`` passes its CUDA-graph step).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -158,37 +152,17 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, epochs: int = 1
     if step_scheduler_per_batch is None:
         step_scheduler_per_batch = isinstance(
             scheduler, (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR))
-    static = None
-    if graph if graph is not None else _device_of(model).type == "cuda":
-        from .static_step import StaticStep, unsupported
-
-        reason = unsupported(model, [train_data], optimizer, ema, scheduler)
-        if reason is None:
-            static = StaticStep(model, [train_data], optimizer, scheduler, ema=ema, label_smoothing=label_smoothing,
-                                step_scheduler_per_batch=step_scheduler_per_batch)
-        else:
-            print(f"training step by step, without the static step: {reason}", flush=True)
+    if train_one_epoch is None:
+        def train_one_epoch(desc):
+            return train_epoch(model, train_data, optimizer, scheduler, step_scheduler_per_batch=step_scheduler_per_batch,
+                               label_smoothing=label_smoothing, ema=ema, desc=desc)
     history = History()
     for epoch in range(1, epochs + 1):
         if before_epoch is not None:
             before_epoch(epoch)
-        lr = float(optimizer.param_groups[0]["lr"])  # a device tensor for the static step: read once an epoch
+        lr = float(optimizer.param_groups[0]["lr"])
         start = time.perf_counter()
-        if static is not None:
-            try:
-                train_loss, train_acc = static.train_epoch(desc=f"epoch {epoch}/{epochs}")
-            except RuntimeError as err:  # capture failed before the first graph: the state is restored
-                if not static.capture or static.graphs:
-                    raise
-                cause = err.__context__ or err.__cause__ or err  # capture's own error hides the first one
-                print(f"training without CUDA graphs: capture failed ({str(cause).splitlines()[0]})", flush=True)
-                static.capture = False
-                train_loss, train_acc = static.train_epoch(desc=f"epoch {epoch}/{epochs}")
-        else:
-            train_loss, train_acc = train_epoch(model, train_data, optimizer, scheduler,
-                                                step_scheduler_per_batch=step_scheduler_per_batch,
-                                                label_smoothing=label_smoothing, ema=ema,
-                                                desc=f"epoch {epoch}/{epochs}")
+        train_loss, train_acc = train_one_epoch(f"epoch {epoch}/{epochs}")
         train_seconds = time.perf_counter() - start
         start = time.perf_counter()
         test_loss, test_acc = evaluate(ema if ema is not None else model, test_data)

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m tools.run_notebooks "$@"
+exec .venv/bin/python -m scripts.run_notebooks "$@"

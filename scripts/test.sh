@@ -14,4 +14,4 @@ export TQDM_DISABLE=1
 # The notebooks run on their own seed and width, whatever the shell exports (MNIST_SEED=2 for run_all, say).
 unset MNIST_SEED MNIST_WIDTH
 export MPLBACKEND=Agg MNIST_IMAGES_DIR="$scratch/images" MNIST_RESULTS_DIR="$scratch/results" MNIST_MODELS_DIR="$scratch/models"
-.venv/bin/python -m pytest tests experiments --nbval-lax notebooks "$@"
+.venv/bin/python -m pytest tests lab --nbval-lax notebooks "$@"

@@ -86,7 +86,7 @@ def test_rotation_and_crop_compose_into_one_affine_map(digits):
 
 
 def test_sampling_grid_equals_affine_grid():
-    angles, cropped = RandomRotateCrop(crop_prob=0.5).sample(64, torch.Generator().manual_seed(1))
+    angles, cropped = RandomRotateCrop(15, 0.5).sample(64, torch.Generator().manual_seed(1))
     m = affine_matrices(angles, torch.where(cropped, 22 / 28, 1.0))
     expected = F.affine_grid(m, [64, 1, 28, 20], align_corners=False)
     assert torch.allclose(sampling_grid(m, 28, 20), expected, atol=1e-6)
@@ -102,7 +102,7 @@ def test_random_draws_stay_in_range_and_crop_with_the_given_probability():
 
 
 def test_same_seed_same_batch(digits):
-    aug = RandomRotateCrop()
+    aug = RandomRotateCrop(15, 0.1)
     a = aug(digits, torch.Generator().manual_seed(7))
     b = aug(digits, torch.Generator().manual_seed(7))
     c = aug(digits, torch.Generator().manual_seed(8))
@@ -117,15 +117,15 @@ def test_area_rotated_in_from_outside_is_background():
 
 def test_bad_arguments_are_value_errors():
     with pytest.raises(ValueError, match="crop_prob must be a probability"):
-        RandomRotateCrop(crop_prob=-0.1)
+        RandomRotateCrop(15, crop_prob=-0.1)
     with pytest.raises(ValueError, match="degrees must be >= 0"):
-        RandomRotateCrop(degrees=-1)
+        RandomRotateCrop(degrees=-1, crop_prob=0.1)
     with pytest.raises(ValueError, match=r"shape \(N, 1, H, W\)"):
-        RandomRotateCrop()(torch.zeros(4, 28, 28))
+        RandomRotateCrop(15, 0.1)(torch.zeros(4, 28, 28))
     with pytest.raises(ValueError, match="floating-point"):
-        RandomRotateCrop()(torch.zeros(4, 1, 28, 28, dtype=torch.uint8))
+        RandomRotateCrop(15, 0.1)(torch.zeros(4, 1, 28, 28, dtype=torch.uint8))
     with pytest.raises(ValueError, match="interpolation must be one of"):
-        RandomRotateCrop(interpolation="bicubic")
+        RandomRotateCrop(15, 0.1, interpolation="bicubic")
 
 
 def test_epoch_draws_are_the_per_batch_draws_in_order(digits):
@@ -171,7 +171,7 @@ def test_translate_draws_after_the_rest_and_stays_in_range():
     batches = moving.draw([64, 36], torch.Generator().manual_seed(4))
     assert [len(batch) for batch in batches] == [3, 3] and torch.equal(torch.cat([s for _, _, s in batches]), b[2])
     with pytest.raises(ValueError, match="translate"):
-        RandomRotateCrop(translate=-1)
+        RandomRotateCrop(15, 0.1, translate=-1)
 
 
 def test_crop_flags_give_the_same_images_as_crop_positions(digits):

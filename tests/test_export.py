@@ -90,7 +90,7 @@ def test_stages_become_named_onnx_outputs_described_in_the_metadata(tmp_path):
         assert np.allclose(onnx_out[0], model(x).numpy(), atol=1e-5)
     for got, want in zip(onnx_out[1:], expected.values()):
         assert np.allclose(got[0], want.numpy(), atol=1e-5)
-    logits_only, _ = load_model(path)  # the Python API keeps returning the logits alone
+    logits_only, _ = load_model(path)  # the Python API returns the logits alone, stages or not
     with torch.no_grad():
         assert logits_only(x).shape == (1, 10)
         staged, _ = load_model_with_stages(path)

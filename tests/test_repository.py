@@ -5,10 +5,10 @@ import re
 import nbformat
 import pytest
 
-from tools.colab import SETUP_MARKER, badge, repo_url, setup_cell
-from tools.run_notebooks import notebook_paths
+from scripts.colab import SETUP_MARKER, badge, repo_url, setup_cell
+from scripts.run_notebooks import notebook_paths
 from mnist_helpers.paths import repo_root
-from tools.readme import readme_problems
+from scripts.readme import readme_problems
 from mnist_helpers.results import epochs_held, load_results, summarize
 from mnist_helpers.targets import TARGETS
 
@@ -30,15 +30,18 @@ def prose_words(markdown: str) -> int:
     return len(re.findall(r"[A-Za-z0-9][\w'’.-]*", text))
 
 
-def test_the_readme_is_a_front_page_of_at_most_1500_words_of_prose():
+def test_the_readme_is_a_front_page_of_at_most_1000_words_of_prose_with_the_course_table_first():
     assert prose_words("Two words ```not these``` <!-- nor these -->\n| nor | this |\n![alt text](x.png) [link](y.md)") == 3
-    words = prose_words((repo_root() / "README.md").read_text(encoding="utf-8"))
-    assert words <= 1500, f"the README has {words} words of prose; move detail to docs/"
+    text = (repo_root() / "README.md").read_text(encoding="utf-8")
+    words = prose_words(text)
+    assert words <= 1000, f"the README has {words} words of prose; move detail to docs/"
+    first_section = text.split("\n## ")[1]
+    assert first_section.startswith("The course\n\n<!-- generated:parts -->"), first_section[:80]
 
 
 def test_the_readme_and_docs_links_point_at_files_that_exist():
     root = repo_root()
-    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "lab").glob("*.md"))]:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
             assert (doc.parent / target).exists(), f"{doc.name} links to {target}, which does not exist"
 
@@ -74,7 +77,7 @@ def _part3_sweep():
 
 
 def test_seed_sweep_covers_seeds_0_to_11_and_its_summary_matches_its_runs():
-    from tools.sweep import summarize_seeds
+    from lab.sweep import summarize_seeds
     sweep = _part3_sweep()
     assert tuple(sweep["seeds"]) == TARGETS["part3"].seeds == tuple(int(s) for s in sweep["per_seed"])
     assert {k: sweep[k] for k in summarize_seeds(sweep["per_seed"])} == summarize_seeds(sweep["per_seed"])
@@ -115,7 +118,7 @@ def test_notebook_is_committed_with_a_clean_full_run(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     counts = [c["execution_count"] for c in code]
-    assert counts == list(range(1, len(code) + 1)), "run it top to bottom once (python -m tools.run_notebooks)"
+    assert counts == list(range(1, len(code) + 1)), "run it top to bottom once (python -m scripts.run_notebooks)"
     dump = json.dumps(nb)
     assert not re.search(r"/(work|root|home|tmp|Users)/[A-Za-z0-9_.-]+", dump), "absolute path in outputs"
     assert "application/vnd.jupyter.widget-view+json" not in dump, "live progress widgets were saved"
@@ -131,7 +134,7 @@ def test_epochs_held_counts_the_final_streak():
 
 
 def test_seed_summary_reports_mean_std_and_the_worst_tail():
-    from tools.sweep import summarize_seeds
+    from lab.sweep import summarize_seeds
 
     per_seed = {"0": {"final_test_acc": 99.5, "last5_min_test_acc": 99.42},
                 "1": {"final_test_acc": 99.3, "last5_min_test_acc": 99.31}}
@@ -177,7 +180,7 @@ def test_each_notebook_checks_its_target_on_its_seed_whose_default_is_the_notebo
 
 
 def test_benchmarks_read_the_part3_recipe_from_its_notebook():
-    from tools.notebook_code import notebook_constants
+    from scripts.notebook_code import notebook_constants
 
     batch, peak, decay, smoothing, warmup, floor = notebook_constants(
         "part3", "BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS", "FLOOR_EPOCH")
@@ -188,7 +191,7 @@ def test_benchmarks_read_the_part3_recipe_from_its_notebook():
 
 def test_part4_trains_with_part3s_recipe():
     """Part-4 copies Part-3's recipe so that only the model changes along its frontier: the copies must agree."""
-    from tools.notebook_code import notebook_constants
+    from scripts.notebook_code import notebook_constants
 
     names = ("BATCH_SIZE", "EPOCHS", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY", "LABEL_SMOOTHING",
              "GENTLE_EPOCHS", "GENTLE_DEGREES")
@@ -196,7 +199,7 @@ def test_part4_trains_with_part3s_recipe():
 
 
 def test_part4s_sweep_trains_the_committed_runs_model_and_holds():
-    from tools.notebook_code import notebook_model
+    from scripts.notebook_code import notebook_model
     from mnist_helpers import count_parameters
 
     sweep = load_results("part4_seeds", RESULTS)
@@ -208,7 +211,7 @@ def test_part4s_sweep_trains_the_committed_runs_model_and_holds():
 def test_part4s_extra_seeds_train_the_same_model_and_the_readme_counts_them(tmp_path):
     import shutil
 
-    from tools.readme import parts_table
+    from scripts.readme import parts_table
 
     more = load_results("part4_more_seeds", RESULTS)
     assert {run["params"] for run in more["per_seed"].values()} == {load_results("part4", RESULTS)["params"]}
@@ -231,7 +234,7 @@ def test_each_notebooks_own_seed_holds_its_target_with_margin_on_both_cpu_kinds(
 
     target, lows = TARGETS[part], {}
     for suffix, kind in KIND_SUFFIXES.items():
-        sweep = load_results(f"{part}_seeds{suffix}", RESULTS)  # python -m tools.sweep --part PART, on each kind
+        sweep = load_results(f"{part}_seeds{suffix}", RESULTS)  # python -m lab.sweep --part PART, on each kind
         assert sweep["cpu_kind"].split()[0] == ("AVX2" if suffix else "AVX512"), sweep["cpu_kind"]
         lows[kind] = worst_of_last(sweep["per_seed"][str(NOTEBOOK_SEED)], target.last_epochs)
     for where, low in lows.items():
@@ -245,7 +248,7 @@ def test_a_one_run_target_sits_three_standard_deviations_below_its_sweeps_mean(p
 
     sweeps = [load_results(f"{part}_seeds{suffix}", RESULTS) for suffix in KIND_SUFFIXES]
     swept = [s for s in sweeps if len(s["per_seed"]) >= 5]
-    assert swept, f"{part}: no CPU kind's sweep has 5 seeds (python -m tools.sweep --part {part} --seeds 0 1 2 3 4)"
+    assert swept, f"{part}: no CPU kind's sweep has 5 seeds (python -m lab.sweep --part {part} --seeds 0 1 2 3 4)"
     for sweep in swept:
         floor = sweep["final_test_acc_mean"] - 3 * sweep["final_test_acc_std"]
         assert TARGETS[part].accuracy <= floor, (sweep["cpu_kind"], round(floor, 3))
@@ -264,7 +267,7 @@ def test_part4s_target_seeds_hold_on_both_cpu_kinds():
 def test_the_course_table_counts_each_cpu_kinds_seeds_and_calls_a_target_met_only_on_both():
     import dataclasses
 
-    from tools.readme import held_text
+    from scripts.readme import held_text
 
     target = dataclasses.replace(TARGETS["part3"], seeds=(0, 1))
     run = lambda low: {"test_acc": [99.5] * 10 + [low] * 5, "last5_min_test_acc": low}
@@ -281,7 +284,7 @@ def test_the_course_table_counts_each_cpu_kinds_seeds_and_calls_a_target_met_onl
 
 
 def test_notebook_models_come_from_the_notebooks():
-    from tools.notebook_code import model_source, notebook_model
+    from scripts.notebook_code import model_source, notebook_model
     from mnist_helpers import count_parameters
 
     for part in ("part1", "part2", "part3"):
@@ -292,7 +295,7 @@ def test_notebook_models_come_from_the_notebooks():
 def test_nbval_cells_wait_longer_for_their_outputs():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("root_conftest", repo_root() / "conftest.py")
+    spec = importlib.util.spec_from_file_location("nbval_timeout", repo_root() / "tests" / "nbval_timeout.py")
     conftest = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conftest)
 
@@ -313,14 +316,14 @@ def test_the_colab_workflow_points_the_links_at_the_repository_it_runs_in(tmp_pa
     import sys
 
     workflow = (repo_root() / ".github" / "workflows" / "colab.yml").read_text(encoding="utf-8")
-    assert 'python -m tools.colab "${{ github.server_url }}/${{ github.repository }}"' in workflow
+    assert 'python -m scripts.colab "${{ github.server_url }}/${{ github.repository }}"' in workflow
     assert "contents: write" in workflow and "git push" in workflow
-    # the workflow installs nbformat only: tools.colab must not import the package (torch)
+    # the workflow installs nbformat only: scripts.colab must not import the package (torch)
     copy = tmp_path / "repo"
-    shutil.copytree(repo_root() / "tools", copy / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo_root() / "scripts", copy / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(repo_root() / "notebooks", copy / "notebooks")
     shutil.copy(repo_root() / "pyproject.toml", copy / "pyproject.toml")
-    script = ("import sys, tools.colab; tools.colab.main(['https://github.com/someone/fork']); "
+    script = ("import sys, scripts.colab; scripts.colab.main(['https://github.com/someone/fork']); "
               "assert 'torch' not in sys.modules and 'mnist_helpers' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", script], cwd=copy, check=True, capture_output=True)
     assert 'Repository = "https://github.com/someone/fork"' in (copy / "pyproject.toml").read_text(encoding="utf-8")
@@ -383,3 +386,34 @@ def test_the_sweep_spread_says_how_far_below_the_mean_the_target_sits():
     assert text.startswith("seeds 0, 1 (AVX2), final test accuracy: 98.70% (seed 0), 99.10% (seed 1)\n")
     assert text.endswith("worst 98.70% (seed 0), mean 98.90%, standard deviation 0.20 points (20 test images): "
                          "the target, 98.3%, is 3.0 standard deviations below the mean")
+
+
+def _imported_modules(path) -> set[str]:
+    """The top-level names of every module ``path`` imports (relative imports count as its own package)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("folder, forbidden", [("mnist_helpers", {"lab", "scripts", "tests"}),
+                                               ("scripts", {"lab", "tests"})])
+def test_imports_go_one_way_the_course_never_imports_the_lab(folder, forbidden):
+    for path in sorted((repo_root() / folder).rglob("*.py")):
+        wrong = _imported_modules(path) & forbidden
+        assert not wrong, f"{path.relative_to(repo_root())} imports {sorted(wrong)}: the course must not depend on them"
+
+
+def test_the_top_level_holds_the_course_and_one_research_folder():
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=repo_root(), capture_output=True, text=True, check=True).stdout
+    top = {name.split("/")[0] for name in tracked.splitlines() if not name.startswith(".")}
+    assert top <= {"README.md", "notebooks", "mnist_helpers", "docs", "images", "models", "results", "tests", "scripts",
+                   "lab", "pyproject.toml", "requirements.txt"}, sorted(top)
+    assert len(top) <= 12

@@ -1,10 +1,10 @@
-"""tools.run_notebooks: a notebook that fails leaves the checkout as it was; all passing moves every output in."""
+"""scripts.run_notebooks: a notebook that fails leaves the checkout as it was; all passing moves every output in."""
 import json
 
 import nbformat
 import pytest
 
-from tools.run_notebooks import run_all
+from scripts.run_notebooks import run_all
 
 
 def _notebook(path, code):
@@ -61,7 +61,7 @@ def test_a_new_part3_model_is_scored_on_the_stress_set_it_is_shipped_with(checko
 
     from mnist_helpers.paths import repo_root
     from mnist_helpers.results import load_results
-    from tools.stress_digits import model_sha256
+    from scripts.stress_digits import model_sha256
 
     root = repo_root()
     shutil.copytree(root / "images" / "stress", checkout / "images" / "stress")

@@ -1,4 +1,4 @@
-"""The photo path on every kind of digit image: the committed stress set (python -m tools.stress_digits)."""
+"""The photo path on every kind of digit image: the committed stress set (python -m scripts.stress_digits)."""
 import numpy as np
 import pytest
 from PIL import Image
@@ -6,7 +6,7 @@ from PIL import Image
 from mnist_helpers.digits import load_grayscale, mnist_style
 from mnist_helpers.paths import repo_root
 from mnist_helpers.results import load_results
-from tools.stress_digits import KINDS, generate, model_sha256, render, score
+from scripts.stress_digits import KINDS, generate, model_sha256, render, score
 
 ROOT = repo_root()
 STRESS = ROOT / "images" / "stress"
@@ -25,7 +25,7 @@ def test_the_committed_scores_are_the_committed_models(scores):
     committed = load_results("stress_digits", ROOT / "results")
     assert committed["model_sha256"] == model_sha256(MODEL), (
         "results/stress_digits.json scores another model than models/part3.pt2 (a Part-3 run outside "
-        "scripts/run_all.sh?): rescore it with python -m tools.stress_digits --score --save")
+        "scripts/run_all.sh?): rescore it with python -m scripts.stress_digits --score --save")
     assert set(scores) == set(committed["kinds"]) == {"reference", *KINDS}
     assert {kind: entry["right"] for kind, entry in scores.items()} == \
         {kind: entry["right"] for kind, entry in committed["kinds"].items()}

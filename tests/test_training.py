@@ -112,7 +112,7 @@ def test_bad_arguments(monkeypatch):
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         fit(small_cnn(), [], [], torch.optim.SGD(small_cnn().parameters(), lr=0.1), epochs=0)
     with pytest.raises(ValueError, match="label_smoothing must be in"):
-        fit(small_cnn(), [], [], torch.optim.SGD(small_cnn().parameters(), lr=0.1), label_smoothing=1.0)
+        fit(small_cnn(), [], [], torch.optim.SGD(small_cnn().parameters(), lr=0.1), epochs=1, label_smoothing=1.0)
     monkeypatch.setenv("MNIST_SEED", "abc")
     with pytest.raises(ValueError, match="MNIST_SEED must be an integer"):
         seed_from_env(1)
@@ -125,7 +125,7 @@ def test_bad_arguments(monkeypatch):
 def test_part1s_notebook_loop_and_the_package_loop_make_the_same_steps(train_split, test_split):
     """Part-1 writes its loop in a cell; Parts 2-4 use mnist_helpers.training. From the same weights and
     batches, both must leave exactly the same weights, and report the same loss and accuracy."""
-    from tools.notebook_code import notebook_functions, notebook_model
+    from scripts.notebook_code import notebook_functions, notebook_model
     from mnist_helpers.training import train_epoch
 
     notebook_train, notebook_test = notebook_functions("part1", "train", "test", device=torch.device("cpu"))

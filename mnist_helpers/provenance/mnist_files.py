@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 # SHA-256 of the official, uncompressed IDX files.
@@ -42,8 +43,8 @@ def file_status(root: Path, name: str) -> str:
 def write_verified(root: Path, name: str, data: bytes) -> Path:
     """Write ``data`` as file ``name`` only if it matches the pin, atomically.
 
-    The bytes go to a temporary name first and are renamed into place, so a
-    crash never leaves a partial file under the real name.
+    The bytes go to a uniquely named file beside the real one first and are renamed into place, so a
+    crash never leaves a partial file under the real name and two writers never share a temporary file.
     """
     if name not in PINS:
         raise ValueError(f"unknown MNIST file {name!r}; expected one of {sorted(PINS)}")
@@ -53,14 +54,16 @@ def write_verified(root: Path, name: str, data: bytes) -> Path:
     folder = raw_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / name
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    tmp = Path(tmp)
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         if sha256_file(tmp) != PINS[name]:
             raise OSError(f"{tmp}: bytes on disk differ from what was written")
+        os.chmod(tmp, 0o644)
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)

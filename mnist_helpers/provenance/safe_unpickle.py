@@ -11,7 +11,7 @@ import pickle
 
 import numpy as np
 
-try:  # numpy >= 2 moved the array internals to numpy._core
+try:  # numpy >= 2 keeps the array internals in numpy._core, numpy 1.x in numpy.core
     from numpy._core import multiarray as _multiarray
 except ImportError:  # pragma: no cover - numpy 1.x
     from numpy.core import multiarray as _multiarray

@@ -1,0 +1,40 @@
+"""The screen's variants are the notebook's model with only the stated change."""
+import pytest
+import torch
+
+from lab.fast_recipe.screen import BASE, CONFIGS, build_model, pool_later
+from mnist_helpers import count_parameters
+from scripts.notebook_code import notebook_model
+
+
+def test_the_pool_stem_is_the_notebooks_model():
+    torch.manual_seed(0)
+    a = build_model("pool")
+    torch.manual_seed(0)
+    b = notebook_model("part3")
+    x = torch.randn(4, 1, 28, 28)
+    a.eval(), b.eval()
+    torch.testing.assert_close(a(x), b(x))
+
+
+def test_the_stride2_stem_skips_the_24x24_map():
+    model = build_model("stride2").eval()
+    assert count_parameters(model) == count_parameters(notebook_model("part3")) + 288 - 200
+    assert model.pool1(model.conv1(torch.zeros(2, 1, 28, 28))).shape == (2, 8, 12, 12)
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_configs_only_name_known_settings():
+    for name, changes in CONFIGS.items():
+        assert set(changes) <= set(BASE) | {"late_pool"}, name
+    with pytest.raises(ValueError, match="unknown stem"):
+        build_model("patchify")
+
+
+def test_the_late_pool_keeps_the_parameters_and_runs_block4_on_the_8x8_map():
+    model = pool_later(notebook_model("part3")).eval()
+    assert count_parameters(model) == count_parameters(notebook_model("part3"))
+    seen = []
+    model.block4[0].register_forward_hook(lambda module, inputs, output: seen.append(output.shape[-1]))
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert seen == [8]

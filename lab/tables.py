@@ -1,0 +1,192 @@
+"""Generate the research write-ups' tables (``lab/*.md``) from their results files, as ``scripts.readme``
+does for the README and ``docs/results.md``.
+
+    python -m lab.tables [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from mnist_helpers.paths import repo_root
+from mnist_helpers.results import load_results
+from mnist_helpers.targets import TARGETS
+from scripts.readme import PARTS, readme_problems, update_readme
+
+from . import RESULTS
+from .experiment_tables import ablation_table, changes_table, separable_screen_table, separable_table
+
+LAB = Path(__file__).resolve().parent
+DOCUMENTS = ("lab/part3_recipe.md", "lab/speed.md", "lab/part4_family.md")
+
+
+def step_breakdown_table(folder: Path) -> str:
+    """lab/speed.md: a Part-3 training step per phase on each CPU kind (``python -m lab.benchmarks.step_breakdown
+    --kinds ... --save``), each setting's milliseconds per step and the ratio to the first kind."""
+    b = load_results("benchmark_step_breakdown", folder)
+    first = next(iter(b["results"].values()))
+    kinds = [r["cpu_kind"] for r in first.values()]
+    rows = ["| setting | phase | " + " | ".join(f"{k} (ms)" for k in kinds) + " | " +
+            " | ".join(f"{k.split()[0]} / {kinds[0].split()[0]}" for k in kinds[1:]) + " |",
+            "|---|---|" + "---:|" * (2 * len(kinds) - 1)]
+    for setting, by_kind in b["results"].items():
+        runs = list(by_kind.values())
+        for phase in (*runs[0]["ms_per_step"], "epoch"):
+            if phase == "epoch":
+                values = [sum(r["ms_per_step"].values()) * r["steps_per_epoch"] / 1000 for r in runs]
+                cells = [f"**{v:.2f} s**" for v in values]
+            else:
+                values = [r["ms_per_step"][phase] for r in runs]
+                cells = [f"{v:.2f}" for v in values]
+            rows.append(f"| {setting} | {phase} | " + " | ".join(cells) + " | " +
+                        " | ".join(f"{v / values[0]:.2f}×" for v in values[1:]) + " |")
+    rows += ["", f"Batch {runs[0]['batch_size']}, {runs[0]['steps_per_epoch']} steps per epoch, on "
+                 f"{runs[0]['threads']} threads (1 for the 1-thread setting), torch {b['torch_version']}; each kind and "
+                 f"setting in a fresh process: `{b['command']}`."]
+    return "\n".join(rows)
+
+
+def benchmark_table(folder: Path) -> str:
+    b = load_results("benchmark_pipeline", folder)
+    rows = ["| pipeline (Part-3 model and augmentation) | seconds for one epoch | images / s |", "|---|---:|---:|"]
+    for name, ips in b["images_per_second"].items():
+        rows.append(f"| {name} | {b['seconds'][name]:.1f} | {ips:,.0f} |")
+    rows += ["", f"**ratio: {b['ratio']:.2f}×** (batched over DataLoader); "
+                 f"**{b['ratio_with_cpu_settings']:.2f}×** with the CPU settings (last row over first). "
+                 f"Median of {b['repeats']} fresh-process runs each, {b['images']:,} images, {b['device']}, "
+                 f"DataLoader workers: {b['dataloader_workers']}, torch {b['torch_version']}."]
+    return "\n".join(rows)
+
+
+def web_update_table(folder: Path) -> str:
+    """lab/speed.md: the drawing page's warm update per model (``python -m lab.benchmarks.web_update --save``)."""
+    b = load_results("benchmark_web", folder)
+    rows = ["| model | stages shown | median update | 90th percentile |", "|---|---:|---:|---:|"]
+    for name, r in b["models"].items():
+        rows.append(f"| {name} | {r['stages']} | {r['median_ms']:.1f} ms | {r['p90_ms']:.1f} ms |")
+    rows += ["", f"{b['what']}; {b['browser']}, single-threaded onnxruntime-web, on {b['cpu_kind']}; "
+                 f"{next(iter(b['models'].values()))['updates']} warm updates per model (`{b['command']}`). "
+                 "A frame at 60 Hz is 16.7 ms."]
+    return "\n".join(rows)
+
+
+def notebook_before_after_table(folder: Path) -> str:
+    b = load_results("benchmark_notebook_before_after", folder)
+    rows = [f"| revision | training + testing over {b['runs']['current'][0]['epochs']} epochs (s), each run | median (s) |",
+            "|---|---|---:|"]
+    for name, runs in b["runs"].items():
+        label = f"{b['current']} (now)" if name == "current" else name
+        seconds = [r["seconds"] for r in runs]
+        rows.append(f"| {label} | {', '.join(f'{x:.1f}' for x in seconds)} | {statistics.median(seconds):.1f} |")
+    steps = b["step_breakdown"]
+    total = sum(steps["ms_per_step"].values())
+    rows += ["", f"**{b['part']} notebook, before / now: {b['speedup']:.2f}×** ({b['device']}, torch {b['torch_version']}; "
+                 f"`python -m lab.benchmarks.notebook_before_after --base {b['base']} --repeats {b['repeats']} --save`).", "",
+             f"Where a training step of the current notebook goes (batch {steps['batch_size']}, "
+             f"{steps['steps_per_epoch']} steps per epoch):", "", "| phase | ms per step | share |", "|---|---:|---:|"]
+    for name, ms in steps["ms_per_step"].items():
+        rows.append(f"| {name} | {ms:.2f} | {100 * ms / total:.0f}% |")
+    return "\n".join(rows)
+
+
+def gpu_benchmark_table(folder: Path) -> str:
+    if not (folder / "benchmark_gpu.json").is_file():
+        return ("No GPU figures are committed yet. On any CUDA machine, `python -m lab.benchmarks.gpu --save` writes "
+                "`lab/results/benchmark_gpu.json`, and `python -m lab.tables` turns it into this table.")
+    b = load_results("benchmark_gpu", folder)
+    modes = list(next(iter(b["seconds_per_epoch"].values())))
+    rows = ["| model | " + " | ".join(f"{m} (s / epoch)" for m in modes) + " |",
+            "|---|" + "---:|" * len(modes)]
+    for part, seconds in b["seconds_per_epoch"].items():
+        rows.append(f"| {PARTS.get(part, part)} | " + " | ".join(f"{seconds[m]:.2f}" for m in modes) + " |")
+    rows += ["", "Per sync-free step (ms, with a device synchronisation after each phase):", "",
+             "| model | " + " | ".join(next(iter(b["breakdown_ms_per_step"].values()))) + " |",
+             "|---|" + "---:|" * len(next(iter(b["breakdown_ms_per_step"].values())))]
+    for part, phases in b["breakdown_ms_per_step"].items():
+        rows.append(f"| {PARTS.get(part, part)} | " + " | ".join(f"{v:.3f}" for v in phases.values()) + " |")
+    if "together" in b:
+        one, *more = b["together"].items()
+        rows += ["", "Part-3's recipe for many seeds at once, as one stacked model (`python -m lab.sweep --together`):",
+                 "", "| seeds | s / epoch | × one seed's |", "|---|---:|---:|"]
+        for label, t in (one, *more):
+            rows.append(f"| {label} | {t['seconds_per_epoch']:.3f} | "
+                        f"{t['seconds_per_epoch'] / one[1]['seconds_per_epoch']:.2f} |")
+    rows += ["", f"Median of {b['epochs']} epochs after {b['warmup_epochs']} untimed, on {b['device']}, "
+                 f"torch {b['torch_version']}."]
+    return "\n".join(rows)
+
+
+def _recipe_search_blocks(folder: Path) -> dict[str, str]:
+    """The recipe search's tables (lab/part3_recipe.md), from lab/part3_recipe/ and the sweeps."""
+    from lab.experiment_tables import design_tradeoff_table, paired_sweep_table, pilot_table
+
+    blocks = {}
+    has = lambda name: (folder / f"{name}.json").is_file()
+    if has("part3_no_gentle_seeds") and has("part3_lr02_seeds"):
+        blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
+            load_results("part3_lr02_seeds", folder), load_results("part3_no_gentle_seeds", folder),
+            "peak LR 0.2", "peak LR 0.8") + "\n```"
+    if has("part3_no_gentle_seeds") and has("part3_seeds"):
+        blocks["part3-gentle-seeds"] = "```\n" + paired_sweep_table(
+            load_results("part3_no_gentle_seeds", folder), load_results("part3_seeds", folder),
+            "full augmentation", "Part-3 now") + "\n```"
+    if has("part3_no_smoothing_seeds") and has("part3_seeds"):
+        blocks["part3-smoothing-seeds"] = "```\n" + paired_sweep_table(
+            load_results("part3_no_smoothing_seeds", folder), load_results("part3_seeds", folder),
+            "no label smoothing", "Part-3 now") + "\n```"
+    screen_file = LAB / "fast_recipe" / "screen.json"
+    if screen_file.is_file():
+        from lab.experiment_tables import speed_screen_table
+        blocks["speed-screen"] = speed_screen_table(load_results("screen", screen_file.parent))
+    pilots_file = LAB / "part3_recipe" / "pilots.json"
+    if pilots_file.is_file():
+        pilots = load_results("pilots", pilots_file.parent)
+        tables = [pilot_table(r, TARGETS["part3"].accuracy) for r in pilots["rounds"]]
+        if "cpu_seconds_per_epoch" in pilots:
+            tables.append(design_tradeoff_table(pilots))
+        blocks["part3-pilots"] = "```\n" + "\n\n".join(tables) + "\n```"
+    return blocks
+
+
+def research_blocks(folder: Path | None = None, lab: Path = RESULTS) -> dict[str, str]:
+    """The blocks of the research write-ups, for every results file present: the course's ``folder``
+    (``results/``: sweeps, the separable family) and the lab's own ``lab`` (benchmarks, the ablation)."""
+    folder = folder or repo_root() / "results"  # the committed files, whatever $MNIST_RESULTS_DIR says
+    has = lambda name: (lab / f"{name}.json").is_file()
+    blocks = {"gpu-benchmark": gpu_benchmark_table(lab), **_recipe_search_blocks(folder)}
+    if has("part3_ablation"):
+        blocks["part3-ablation"] = "```\n" + ablation_table(load_results("part3_ablation", lab)) + "\n```"
+    if (folder / "part4_separable.json").is_file():
+        blocks["part4-separable"] = separable_table(load_results("part4_separable", folder)["points"])
+        blocks["part4-changes"] = changes_table(load_results("part4_separable", folder)["points"])
+    if (LAB / "part4_family" / "screen.json").is_file():
+        blocks["part4-screen"] = separable_screen_table(load_results("screen", LAB / "part4_family")["points"])
+    for name, table in (("benchmark_pipeline", benchmark_table), ("benchmark_step_breakdown", step_breakdown_table),
+                        ("benchmark_web", web_update_table), ("benchmark_notebook_before_after", notebook_before_after_table)):
+        if has(name):
+            blocks[{"benchmark_pipeline": "benchmark", "benchmark_step_breakdown": "step-breakdown-kinds",
+                    "benchmark_web": "web-update", "benchmark_notebook_before_after": "notebook-before-after"}[name]] = table(lab)
+    return blocks
+
+
+def problems(root: Path | None = None, folder: Path | None = None) -> list[str]:
+    return readme_problems(root, folder, DOCUMENTS, research_blocks(folder), command="python -m lab.tables")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab.tables", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="report differences, change nothing")
+    args = parser.parse_args(argv)
+    if args.check:
+        found = problems()
+        print("\n".join(found) or "the research write-ups agree with their results files")
+        return 1 if found else 0
+    update_readme(documents=DOCUMENTS, blocks=research_blocks())
+    print("research write-ups' tables regenerated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The ladders of Parts 2 and 3: one change per rung, the notebooks' own recipes, and committed files that say
+which split, seeds and CPU kind they were measured on."""
+import copy
+
+import pytest
+
+from mnist_helpers import plots
+from mnist_helpers.results import committed_results, ladder_table, ladder_verdicts
+from lab import ladder
+from scripts.notebook_code import notebook_constants
+
+
+def _changed(a: dict, b: dict) -> set:
+    return {k for k in a if a[k] != b[k]}
+
+
+def test_an_unknown_recipe_key_raises():
+    with pytest.raises(KeyError, match="MAX_LR"):
+        ladder.recipe(MAX_LR=0.8)
+
+
+# the keys each rung may change over the one below: one idea each (a schedule brings its own numbers with it)
+ONE_IDEA = {
+    "part2": [{"MODEL", "NET_ARGS"}, {"LR"}, {"NET_ARGS"}, {"NET_ARGS"}, {"NET_ARGS"}],
+    "part3": [{"DEGREES", "CROP_PROB"}, {"LR", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "NESTEROV"}, {"EMA_DECAY"},
+              {"LABEL_SMOOTHING"}, {"MODEL", "NET_ARGS", "CHANNELS_LAST"}, {"GENTLE_EPOCHS", "GENTLE_DEGREES"}],
+}
+
+
+@pytest.mark.parametrize("part", ["part2", "part3"])
+def test_each_rung_adds_one_change(part):
+    rungs = ladder.rungs(part)
+    for below, rung, allowed in zip(rungs, rungs[1:], ONE_IDEA[part]):
+        changed = _changed(rung["recipe"], below["recipe"])
+        assert changed and changed <= allowed, (rung["change"], changed)
+
+
+BRANCH_EDITS = {
+    "part2": [{"LR"}],
+    "part3": [{"DEGREES", "CROP_PROB", "GENTLE_DEGREES", "GENTLE_EPOCHS"}, {"LABEL_SMOOTHING"}],
+}
+
+
+@pytest.mark.parametrize("part", ["part2", "part3"])
+def test_each_branch_is_one_edit_of_a_rung(part):
+    rungs = ladder.rungs(part)
+    for branch, allowed in zip(ladder.branches(part), BRANCH_EDITS[part], strict=True):
+        changed = _changed(branch["recipe"], rungs[branch["base"]]["recipe"])
+        assert changed and changed <= allowed, (branch["change"], changed)
+
+
+def test_the_ladders_climb_to_the_notebooks_recipes():
+    p2, p3 = ladder.rungs("part2"), ladder.rungs("part3")
+    assert p2[0]["recipe"]["MODEL"] == "part1" and p2[0]["recipe"]["LR"] == notebook_constants("part1", "LR")[0]
+    top2 = p2[-1]["recipe"]
+    assert top2["MODEL"] == "part2" and top2["NET_ARGS"] == {"dropout": notebook_constants("part2", "DROPOUT")[0]}
+    assert top2["LR"] == notebook_constants("part2", "LR")[0]
+    assert p3[0]["recipe"] == top2  # Part-3 starts where Part-2 ends
+    names = ("PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY", "LABEL_SMOOTHING", "GENTLE_EPOCHS",
+             "GENTLE_DEGREES", "DEGREES", "CROP_PROB", "CROP_SIZE", "EPOCHS", "BATCH_SIZE")
+    top3 = p3[-1]["recipe"]
+    assert {k: top3[k] for k in names} == dict(zip(names, notebook_constants("part3", *names)))
+    assert top3["MODEL"] == "part3" and top3["NET_ARGS"] == {} and top3["CHANNELS_LAST"] and top3["NESTEROV"]
+
+
+def test_a_rung_trains_on_what_it_is_given_and_reports_validation_accuracy(train_split):
+    data = {"train": (train_split.data[:512], train_split.targets[:512]),
+            "val": (train_split.data[-256:], train_split.targets[-256:])}
+    r = {**ladder.rungs("part3")[-1]["recipe"], "EPOCHS": 2, "WARMUP_EPOCHS": 1, "FLOOR_EPOCH": 2, "GENTLE_EPOCHS": 1}
+    run = ladder.train_rung(r, 100, data)
+    assert len(run["val_acc"]) == 2 and run["final_val_acc"] == run["val_acc"][-1]
+    assert run["params"] == 7954 and 0 <= run["last5_min_val_acc"] <= 100
+    again = ladder.train_rung(r, 100, data)
+    assert again["val_acc"] == run["val_acc"]  # a seed reproduces its run
+
+
+def test_the_summary_pairs_seeds_and_counts_validation_images():
+    runs = lambda *accs: {str(s): {"final_val_acc": a, "last5_min_val_acc": a - 0.1, "params": 10, "seconds_per_epoch": 1.0}
+                          for s, a in zip((100, 101), accs)}  # noqa: E731
+    lad = {"part": "part2", "split": {"val_images": 10_000, "train_images": 50_000}, "cpu_kind": "AVX512",
+           "rungs": [{"rung": 0, "change": "a", "per_seed": runs(99.00, 99.10)},
+                     {"rung": 1, "change": "b", "per_seed": runs(99.20, 99.15)},
+                     {"rung": 2, "change": "c", "per_seed": runs(99.10, 99.25)}]}
+    lad = ladder.summarize(lad)
+    assert "images_gained" not in lad["rungs"][0]["summary"]
+    assert lad["rungs"][1]["summary"]["images_gained"]["per_seed"] == [20, 5]
+    assert lad["rungs"][2]["summary"]["images_gained"]["per_seed"] == [-10, 10]
+    verdicts = ladder_verdicts(lad).splitlines()
+    assert "bought 12 more validation images right on average, on each of the 2 seeds (from +5 to +20)" in verdicts[0]
+    assert "bought nothing clear" in verdicts[1]
+    assert "+12.5 (+5 to +20)" in ladder_table(lad)
+
+
+@pytest.mark.parametrize("part", ["part2", "part3"])
+def test_the_committed_ladder_has_its_rungs_seeds_and_split(part):
+    committed = committed_results(f"ladder_{part}")
+    assert committed is not None, f"results/ladder_{part}.json is missing: python -m lab.ladder --part {part}"
+    expected = ladder.rungs(part)
+    assert [(r["change"], r["recipe"]) for r in committed["rungs"]] == [(r["change"], r["recipe"]) for r in expected]
+    assert [(b["change"], b["base"], b["recipe"]) for b in committed["branches"]] == \
+        [(b["change"], b["base"], b["recipe"]) for b in ladder.branches(part)]
+    assert committed["split"] == ladder.split_description()
+    assert committed["split"]["train_images"] == 50_000 and committed["split"]["val_images"] == 10_000
+    assert committed["cpu_kind"] and committed["command"].startswith("python -m lab.ladder")
+    for rung in committed["rungs"] + committed["branches"]:
+        assert len(rung["per_seed"]) >= 5 and set(rung["per_seed"]) == {str(s) for s in ladder.SEEDS}, rung["change"]
+        for run in rung["per_seed"].values():
+            assert len(run["val_acc"]) == rung["recipe"]["EPOCHS"]
+    assert ladder.summarize(copy.deepcopy(committed)) == committed  # the summaries are those of the runs
+    assert plots.ladder(committed) is not None
+
+
+def test_label_smoothing_is_a_rung_while_the_recipe_has_it_and_a_branch_once_it_does_not(monkeypatch):
+    constants = ladder.notebook_constants
+
+    def smoothing(value):
+        def read(part, *names):
+            return tuple(value if n == "LABEL_SMOOTHING" and part == "part3" else v
+                         for n, v in zip(names, constants(part, *names)))
+        return read
+
+    monkeypatch.setattr(ladder, "notebook_constants", smoothing(0.1))
+    assert any("label smoothing 0.1" in r["change"] for r in ladder.rungs("part3"))
+    assert ladder.branches("part3")[1]["recipe"]["LABEL_SMOOTHING"] == 0.0
+    monkeypatch.setattr(ladder, "notebook_constants", smoothing(0.0))
+    assert not any("label smoothing" in r["change"] for r in ladder.rungs("part3"))
+    assert ladder.branches("part3")[1]["recipe"]["LABEL_SMOOTHING"] == ladder.SMOOTHING_TRIED
+
+
+def test_the_ladders_seeds_are_not_the_seeds_the_course_reports():
+    from mnist_helpers.targets import TARGETS
+
+    reported = {1} | {s for t in TARGETS.values() for s in (t.seeds or [])}
+    assert not reported & set(ladder.SEEDS)
