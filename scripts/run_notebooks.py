@@ -135,11 +135,11 @@ def run_all(paths: list[Path], root: Path, update_tables: bool = True) -> int:
         from mnist_helpers.results import save_results
 
         from .stress_digits import scored_record
-        print("scoring images/stress with the new Part-3 model ...", flush=True)
+        print("scoring the stress set with the new Part-3 model ...", flush=True)
         try:
-            save_results("stress_digits", scored_record(root / "images" / "stress", model), outputs["results"])
+            save_results("stress_digits", scored_record(model), outputs["results"])
         except Exception as err:
-            print(f"\nFAILED: scoring images/stress with the new Part-3 model stopped with {type(err).__name__}: {err}\n"
+            print(f"\nFAILED: scoring the stress set with the new Part-3 model stopped with {type(err).__name__}: {err}\n"
                   f"Nothing was changed (this run's outputs are in {scratch.relative_to(root)}/). "
                   f"python -m scripts.stress_digits --score repeats the step on the committed model.",
                   file=sys.stderr, flush=True)

@@ -1,9 +1,11 @@
 """Render MNIST test digits as the kinds of image that people photograph or scan: the photo path's stress set.
 
-``python -m scripts.stress_digits`` writes ``images/stress/KIND/dDIGIT_INDEX.EXT`` for each kind below, from the
-same MNIST test digits (``PER_CLASS`` of each class, drawn once with a fixed seed), at several sizes, and
-``--score`` then prints (``--save``: writes ``results/stress_digits.json``) the Part-3 model's accuracy on
-each kind, beside its accuracy on the same digits given as plain 28x28 inputs. A person can read every one.
+Each kind below is rendered from the same MNIST test digits (``PER_CLASS`` of each class, drawn once with a
+fixed seed), at several sizes, as ``KIND/dDIGIT_INDEX.EXT`` files. The rendering is deterministic (every random
+choice comes from ``SEED``), so the set is not committed: ``python -m scripts.stress_digits --out DIR`` writes it
+to DIR for looking at, and ``--score`` renders it into a temporary folder and prints (``--save``: writes
+``results/stress_digits.json``, the one file it writes into the checkout) the Part-3 model's accuracy on each
+kind, beside its accuracy on the same digits given as plain 28x28 inputs. A person can read every one.
 The scores belong to one model: ``python -m scripts.run_notebooks`` (``scripts/run_all.sh``) scores the Part-3
 model it has just trained, and the file names that model by its SHA-256.
 
@@ -14,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
 
 import pillow_heif
-
-from mnist_helpers.paths import images_dir
 
 pillow_heif.register_heif_opener()  # HEIC files are written and read through pillow-heif
 
@@ -118,17 +119,17 @@ def render(kind: str, digit: np.ndarray, rng) -> Image.Image:
 
 
 def save(kind: str, image: Image.Image, path: Path, rng) -> None:
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+    """Encode ``image`` as its kind's file: the JPEG and HEIC encoders are part of what is measured."""
     if kind in ("jpeg", "pen_photo", "marker_photo"):
-        image.save(tmp, format="JPEG", quality=int(rng.choice([35, 50, 70])) if kind == "jpeg" else 80)
+        image.save(path, format="JPEG", quality=int(rng.choice([35, 50, 70])) if kind == "jpeg" else 80)
     elif kind == "heic":
-        image.save(tmp, quality=int(rng.choice([40, 60, 80])))  # HEIC, by the name (pillow-heif)
+        image.save(path, quality=int(rng.choice([40, 60, 80])))  # HEIC, by the name (pillow-heif)
     else:
-        image.save(tmp, format="PNG", optimize=True)
-    tmp.replace(path)
+        image.save(path, format="PNG", optimize=True)
 
 
 def generate(out: Path) -> int:
+    """Render the whole set into ``out/KIND/``; the same files, byte for byte, every time. Returns their number."""
     from mnist_helpers import load_mnist
 
     test = load_mnist("test")
@@ -144,8 +145,9 @@ def generate(out: Path) -> int:
     return count
 
 
-def score(folder: Path, model_path: Path | None = None) -> dict:
-    """The model's accuracy on each kind, and on the same digits as plain 28x28 inputs (``reference``)."""
+def score(model_path: Path | None = None, folder: Path | None = None) -> dict:
+    """The model's accuracy on each kind, and on the same digits as plain 28x28 inputs (``reference``), read
+    from the files as a photo is: from ``folder``, a set that :func:`generate` wrote, or else rendered now."""
     import torch
 
     from mnist_helpers import load_mnist
@@ -153,20 +155,24 @@ def score(folder: Path, model_path: Path | None = None) -> dict:
     from mnist_helpers.export import load_model
     from mnist_helpers.predict import default_model_path, predict_files
 
-    model, _ = load_model(model_path or default_model_path())
+    model, _ = load_model(model_path or default_model_path())  # first: a model that cannot load fails at once
     test = load_mnist("test")
     indices = chosen_digits(test.targets.numpy())
     with torch.no_grad():
         plain = model(to_model_input(test.data[indices].numpy() / 255.0)).argmax(1)
     kinds = {"reference": {"right": int((plain == test.targets[indices]).sum()), "of": len(indices), "refused": 0}}
-    for kind in KINDS:
-        files = sorted((folder / kind).glob("d*"))
-        if not files:
-            raise FileNotFoundError(f"no images in {folder / kind}: run python -m scripts.stress_digits first")
-        predictions = predict_files(files, model)
-        truths = [int(f.name[1]) for f in files]
-        kinds[kind] = {"right": sum(p.error is None and p.digit == t for p, t in zip(predictions, truths)),
-                       "of": len(files), "refused": sum(p.error is not None for p in predictions)}
+    with tempfile.TemporaryDirectory() as tmp:
+        if folder is None:
+            folder = Path(tmp)
+            generate(folder)
+        for kind in KINDS:
+            files = sorted((folder / kind).glob("d*"))
+            if not files:
+                raise FileNotFoundError(f"no images in {folder / kind}: render them with generate() first")
+            predictions = predict_files(files, model)
+            truths = [int(f.name[1]) for f in files]
+            kinds[kind] = {"right": sum(p.error is None and p.digit == t for p, t in zip(predictions, truths)),
+                           "of": len(files), "refused": sum(p.error is not None for p in predictions)}
     for entry in kinds.values():
         entry["accuracy"] = round(100 * entry["right"] / entry["of"], 2)
     return kinds
@@ -179,12 +185,13 @@ def model_sha256(model_path: Path) -> str:
     return hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
 
 
-def scored_record(folder: Path, model_path: Path) -> dict:
-    """What ``results/stress_digits.json`` holds: every kind's score by the model at ``model_path``, and which
-    model that is (its SHA-256 and seed), so that a test can tell scores of another model from this one's."""
+def scored_record(model_path: Path, folder: Path | None = None) -> dict:
+    """What ``results/stress_digits.json`` holds: every kind's score by the model at ``model_path`` (on the set in
+    ``folder``, or rendered now), and which model that is (its SHA-256 and seed), so that a test can tell scores
+    of another model from this one's."""
     from mnist_helpers.export import load_model
 
-    kinds = score(folder, model_path)
+    kinds = score(model_path, folder)
     _, meta = load_model(model_path)
     return {"command": "python -m scripts.stress_digits --score --save", "per_class": PER_CLASS, "seed": SEED,
             "model": f"models/{Path(model_path).name}", "model_sha256": model_sha256(model_path),
@@ -193,17 +200,20 @@ def scored_record(folder: Path, model_path: Path) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.stress_digits", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="default: images/stress")
-    parser.add_argument("--score", action="store_true", help="score the Part-3 model on the images instead")
+    parser.add_argument("--out", type=Path, default=None, help="write the images into this folder (to look at them)")
+    parser.add_argument("--score", action="store_true", help="score the Part-3 model on the set (rendered in a "
+                        "temporary folder unless --out is given)")
     parser.add_argument("--save", action="store_true", help="with --score: write results/stress_digits.json")
     args = parser.parse_args(argv)
-    out = args.out or images_dir() / "stress"
+    if args.out is None and not args.score:
+        parser.error("give --out DIR to write the images, or --score to score them")
+    if args.out is not None:
+        print(f"{generate(args.out)} images in {args.out}")
     if not args.score:
-        print(f"{generate(out)} images in {out}")
         return 0
     from mnist_helpers.predict import default_model_path
 
-    record = scored_record(out, default_model_path())
+    record = scored_record(default_model_path(), args.out)
     record["command"] = "python -m scripts.stress_digits " + " ".join(argv if argv is not None else sys.argv[1:])
     for kind, entry in record["kinds"].items():
         print(f"{kind:>10}: {entry['right']:3d} of {entry['of']} right ({entry['accuracy']:.1f}%), "
