@@ -1,6 +1,6 @@
-"""Tables of the experiments' result files, for the research write-ups (``lab.tables``) and the experiments' own output.
+"""Tables of the research's result files, for the write-ups (``lab.tables``) and the scripts' own output.
 
-They read saved results only, never experiment code: ``lab/`` may import ``scripts/``, not the reverse.
+They read saved results only, never the code that made them.
 - the Part-3 recipe search: ``lab/part3_recipe/pilots.json`` and the sweeps (``pilot_table`` ...);
 - the speed screen: ``lab/fast_recipe/screen.json`` (``speed_screen_table``);
 - Part-4's separable family: ``results/part4_separable.json`` and ``lab/part4_family/screen.json``.
@@ -52,8 +52,8 @@ def design_tradeoff_table(pilots: dict, round_name: str = "round 1", target: flo
              f"CPU seconds per training epoch from one run ({cpu['threads']} threads, torch {cpu['torch_version']})",
              f"{'design':<7} {'params':>6} {'CPU s/epoch':>11} {'mean final':>14} {'worst of last 5':>15}"]
     for run in round_["configs"].values():
-        design = run["config"]["design"]
-        if config_change(run["config"], base) not in ("-", f"design={design}") or design not in cpu:
+        design = run["config"]["DESIGN"]
+        if config_change(run["config"], base) not in ("-", f"DESIGN={design}") or design not in cpu:
             continue
         lines.append(f"{design:<7} {run['params']:>6,} {cpu[design]:>11.2f} {run['final_test_acc_mean']:>7.3f} ± "
                      f"{run['final_test_acc_std']:.3f} {run['worst_last5_min_test_acc']:>14.2f}%")
@@ -88,16 +88,16 @@ def paired_sweep_table(before: dict, after: dict, before_label: str, after_label
 
 def _change(cfg: dict, base: dict) -> str:
     """What a speed-screen config changes from the screen's baseline config ``base``, in words."""
-    labels = {"batch_size": "batch {}", "peak_lr": "peak {}", "ema_decay": "EMA {}",
-              "label_smoothing": "label smoothing {}"}
+    labels = {"BATCH_SIZE": "batch {}", "PEAK_LR": "peak {}", "EMA_DECAY": "EMA {}",
+              "LABEL_SMOOTHING": "label smoothing {}"}
     parts = [labels[k].format(v) for k, v in cfg.items() if k in labels and v != base[k]]
-    if cfg["stem"] != base["stem"]:
+    if cfg["STEM"] != base["STEM"]:
         parts.append("6×6 stride-2 stem")
-    if cfg.get("late_pool"):
+    if cfg.get("LATE_POOL"):
         parts.append("second pool one block later")
-    if cfg["calm_epochs"]:
-        parts.append(f"last {cfg['calm_epochs']} epochs " +
-                     (f"±{cfg['calm_degrees']:g}°, no crop" if cfg["calm_degrees"] else "not augmented"))
+    if cfg["GENTLE_EPOCHS"]:
+        parts.append(f"last {cfg['GENTLE_EPOCHS']} epochs " +
+                     (f"±{cfg['GENTLE_DEGREES']:g}°, no crop" if cfg["GENTLE_DEGREES"] else "not augmented"))
     return ", ".join(parts) or "the notebook's recipe before its gentle last epochs"
 
 

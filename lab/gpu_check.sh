@@ -4,7 +4,7 @@
 # seeds together, and seeds 0-4 of Part-3's recipe trained together on the GPU, to compare with the CPU sweeps.
 # Run from the repository root with torch (CUDA), pytest and MNIST under data/ (bash scripts/setup.sh prepares it):
 #   bash lab/gpu_check.sh            # writes lab/results/benchmark_gpu.json and results/part3_seeds_together_gpu.json
-# Set MNIST_RESULTS_DIR to write the two files elsewhere.
+# Set MNIST_RESULTS_DIR to write the sweep's file elsewhere (the benchmark's always goes to lab/results/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python )}

@@ -28,7 +28,8 @@ from mnist_helpers.data import SPLIT_SEED, VAL_SIZE, load_mnist_tensors, load_tr
 from mnist_helpers.paths import results_dir
 from mnist_helpers.results import device_description, load_results, save_results
 
-from scripts.notebook_code import notebook_constants, notebook_model
+from mnist_helpers.recipes import notebook_recipe
+from scripts.notebook_code import notebook_model
 
 LADDERS = ("part2", "part3")
 SMOOTHING_TRIED = 0.1  # the label smoothing that Part-3's recipe search and the frontier screen measure
@@ -69,7 +70,8 @@ def recipe(**changes) -> dict:
 
 
 def _constants(part: str, *names: str) -> dict:
-    return dict(zip(names, notebook_constants(part, *names)))
+    recipe = notebook_recipe(part)
+    return {name: recipe[name] for name in names}
 
 
 def rungs(part: str) -> list[dict]:
@@ -144,8 +146,9 @@ def branches(part: str) -> list[dict]:
             for i, (change, base, r) in enumerate(found)]
 
 
-def notebook_recipe(part: str) -> dict:
-    """The recipe of ``part``'s notebook, in the names above: the top rung of its ladder."""
+def ladder_recipe(part: str) -> dict:
+    """``part``'s recipe cell in the ladder's form (the model, its arguments and the recipe's names): the top
+    rung of its ladder."""
     if part not in LADDERS:
         raise ValueError(f"no recipe for {part!r}; the notebooks with one are {', '.join(LADDERS)}")
     return rungs(part)[-1]["recipe"]

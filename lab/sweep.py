@@ -103,11 +103,11 @@ def run_together(part: str, seeds, device: str) -> dict:
     from mnist_helpers.data import load_mnist_tensors
     from mnist_helpers.results import device_description, summarize
 
-    from .ladder import notebook_recipe
+    from .ladder import ladder_recipe
     from .together import train_together
 
     device = torch.device(device)
-    r = notebook_recipe(part)
+    r = ladder_recipe(part)
     start = time.perf_counter()
     run = train_together(r, list(seeds), load_mnist_tensors("train"), load_mnist_tensors("test"), device)
     wall = time.perf_counter() - start

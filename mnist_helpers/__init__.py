@@ -9,6 +9,7 @@ What the notebooks teach with:
     averaging       the exponential moving average of the weights
     plots           curves, sample grids, confusion matrix, the frontier
     targets         each part's target, in one place
+    recipes         each part's recipe, read from its notebook's recipe cell
 Around them: data (verified MNIST; its sources in provenance/), transforms, stats, model_utils, results,
 reproducibility, allocator, paths, cpu_kind (which CPU arithmetic runs); and, for using the trained model, export,
 digits, predict and web. Importing the package changes nothing outside it.

@@ -1,3 +1,3 @@
-"""Repository upkeep, run from a checkout: the notebook runner, the seed sweep, the README
-generator, the Colab URL tool and the reader of the notebooks' model code. Not part of the
-``mnist_helpers`` package that the notebooks import."""
+"""The course's upkeep, run from a checkout: the notebook runner, the README and docs tables, the reader of the
+notebooks' model code, the example and stress digits, the Colab links and the drawing page in a headless browser.
+Not part of the ``mnist_helpers`` package that the notebooks import; the research in ``lab/`` may import it."""

@@ -9,30 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mnist_helpers import layers
-from mnist_helpers.paths import repo_root
+from mnist_helpers.recipes import notebook_file
 
 _DEFINES = re.compile(r"^(class \w+\(nn\.Module\)|def \w*block\()", re.M)
 
 
-def notebook_path(part: str) -> Path:
-    """``notebooks/<part>_*.ipynb``, e.g. ``notebook_path("part3")``."""
-    root = repo_root() or Path.cwd()
-    found = sorted((root / "notebooks").glob(f"{part}_*.ipynb"))
-    if len(found) != 1:
-        raise FileNotFoundError(f"expected exactly one notebooks/{part}_*.ipynb under {root}, found {len(found)}")
-    return found[0]
-
-
 def code_cells(part: str) -> list[str]:
     """The sources of the code cells of ``part``'s committed notebook, in order."""
-    cells = json.loads(notebook_path(part).read_text(encoding="utf-8"))["cells"]
+    cells = json.loads(notebook_file(part).read_text(encoding="utf-8"))["cells"]
     return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
 
@@ -41,14 +31,14 @@ def model_source(part: str, name: str = "Net") -> str:
     or a block function (``def ...block(``); one of them must define ``name``."""
     found = [s for s in code_cells(part) if _DEFINES.search(s)]
     if not any(re.search(rf"^class {re.escape(name)}\b", s, re.M) for s in found):
-        raise ValueError(f"{notebook_path(part).name} has no code cell defining `class {name}`")
+        raise ValueError(f"{notebook_file(part).name} has no code cell defining `class {name}`")
     return "\n\n".join(found)
 
 
 def notebook_model(part: str, name: str = "Net", **kwargs) -> nn.Module:
     """A fresh ``name(**kwargs)`` (``Net`` by default) as defined in ``part``'s notebook."""
     namespace = {"torch": torch, "nn": nn, "F": F, "block": layers.block}
-    exec(compile(model_source(part, name), f"<{notebook_path(part).name}>", "exec"), namespace)
+    exec(compile(model_source(part, name), f"<{notebook_file(part).name}>", "exec"), namespace)
     return namespace[name](**kwargs)
 
 
@@ -63,22 +53,7 @@ def notebook_functions(part: str, *names: str, **namespace) -> tuple:
     for name in names:
         found = [s for s in sources if re.search(rf"^def {re.escape(name)}\(", s, re.M)]
         if len(found) != 1:
-            raise ValueError(f"{notebook_path(part).name}: expected one code cell defining `{name}`, found {len(found)}")
+            raise ValueError(f"{notebook_file(part).name}: expected one code cell defining `{name}`, found {len(found)}")
         if name not in scope:
-            exec(compile(found[0], f"<{notebook_path(part).name}>", "exec"), scope)
+            exec(compile(found[0], f"<{notebook_file(part).name}>", "exec"), scope)
     return tuple(scope[name] for name in names)
-
-
-def notebook_constants(part: str, *names: str) -> tuple:
-    """The values of ``NAME = <literal>`` assignments in ``part``'s notebook (e.g. Part-3's ``BATCH_SIZE``),
-    so benchmarks run the notebook's recipe rather than a copy of it."""
-    import ast
-
-    source = "\n".join(code_cells(part))
-    values = []
-    for name in names:
-        found = re.findall(rf"^{re.escape(name)} = (.+?)(?:\s+#.*)?$", source, re.M)
-        if len(found) != 1:
-            raise ValueError(f"{notebook_path(part).name}: expected one line `{name} = <literal>`, found {len(found)}")
-        values.append(ast.literal_eval(found[0]))
-    return tuple(values)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
+from mnist_helpers.recipes import notebook_recipe
 from mnist_helpers.results import (frontier_text, ladder_table, load_results, screen_table, seeds_holding,
                                    write_atomic)
 from mnist_helpers.targets import (FRONTIER_BAR, NOTEBOOK_SEED, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, PART4_AIM_SEEDS,
@@ -30,15 +31,20 @@ PARTS = {
 }
 
 
-ADDS = {
-    "part1": "the data, the loop, the plots; a light model with no BatchNorm",
-    "part2": "BatchNorm and the higher learning rate it allows, global average pooling instead of the big last "
-             "kernel, 5% dropout; a ladder measures each",
-    "part3": "rotation ±15° and a 22×22 centre crop (p = 0.1), gentler for the last 5 epochs; a warm-up/cosine LR "
-             "schedule, averaged weights",
-    "part4": "Part-3's layout and recipe at several widths, and a second family with depthwise-separable "
-             "convolutions: parameters against accuracy; trains width 0.85",
-}
+def adds(part: str, run: dict) -> str:
+    """What ``part`` adds, for the course table; the numbers come from the notebooks' recipe cells and ``run``."""
+    if part == "part1":
+        return "the data, the loop, the plots; a light model with no BatchNorm"
+    if part == "part2":
+        return (f"BatchNorm and the higher learning rate it allows, global average pooling instead of the big last "
+                f"kernel, {notebook_recipe('part2')['DROPOUT']:.0%} dropout; a ladder measures each")
+    r = notebook_recipe("part3")
+    if part == "part3":
+        gentle = (f", gentler for the last {r['GENTLE_EPOCHS']} epochs" if r["GENTLE_EPOCHS"] else "")
+        return (f"rotation ±{r['DEGREES']}° and a {r['CROP_SIZE']}×{r['CROP_SIZE']} centre crop (p = {r['CROP_PROB']:g})"
+                f"{gentle}; a warm-up/cosine LR schedule" + (", averaged weights" if r["EMA_DECAY"] else ""))
+    return ("Part-3's layout and recipe at several widths, and a second family with depthwise-separable "
+            f"convolutions: parameters against accuracy; trains width {run['width']:g}")
 
 
 def _results_folder() -> Path:
@@ -148,6 +154,25 @@ def held_text(target, sweeps: dict[str, dict], worst: bool = True) -> str:
     return text + "; worst: " + ", ".join(lows) + (f"; target NOT met on {' and '.join(missed)}" if missed else "")
 
 
+def runs_held_text(target, sweeps: dict[str, dict], judged: bool = True) -> str:
+    """The course table's count over every CPU kind's sweep, e.g. "23 of 24 runs (seeds 0–11 on AVX-512 and
+    AVX2): **NOT met**"; ``judged``: a target on every seed, met only when every run of every target seed holds."""
+    held = total = 0
+    seeds, missing = {}, False
+    for kind, sweep in sweeps.items():
+        h, n, _, _ = target.sweep_holds(sweep)
+        held, total = held + h, total + n
+        ran = sorted(int(seed) for seed in sweep["per_seed"])
+        seeds[kind] = seed_range(ran) if len(ran) > 1 else f"seed {ran[0]}"
+        missing = missing or bool(target.missing_seeds(sweep))
+    if len(set(seeds.values())) == 1:
+        where = f"{next(iter(seeds.values()))} on {' and '.join(seeds)}"
+    else:
+        where = "; ".join(f"{kind}: {ranged}" for kind, ranged in seeds.items())
+    text = f"{held} of {total} runs ({where})"
+    return text + (": **NOT met**" if judged and (held < total or missing) else "")
+
+
 def own_seed_text(target, kind: str, sweep: dict) -> str:
     """A target on one run, swept on a kind: "holds on AVX2 (seed 1)", or "4 of 5 on AVX2 (seeds 0–4)"."""
     held, total, _, _ = target.sweep_holds(sweep)
@@ -184,36 +209,42 @@ def run_margins_table(folder: Path) -> str:
 
 def parts_table(folder: Path) -> str:
     """The README's one table of the course: each part's run and how many swept seeds hold its target."""
-    rows = ["| notebook | what it adds | params | final test acc | target | seeds that hold the target |",
+    rows = ["| notebook | what it adds | params | final test acc | target | runs that hold the target |",
             "|---|---|---:|---:|---|---|"]
     for name, title in PARTS.items():
         if not (folder / f"{name}.json").is_file():
             continue
         r, target = load_results(name, folder), TARGETS[name]
         sweeps = kind_sweeps(folder, f"{name}_seeds")
-        if target.seeds and sweeps:
-            seeds = held_text(target, sweeps)
+        if sweeps:
+            seeds = runs_held_text(target, sweeps, judged=bool(target.seeds))
             more = kind_sweeps(folder, f"{name}_more_seeds")  # the same model on seeds beyond the target's
             if more:
-                seeds += "; beyond the target, " + held_text(target, more, worst=False)
+                seeds += "; beyond the target, " + runs_held_text(target, more, judged=False)
         elif target.seeds:
             seeds = "not swept yet"
-        elif sweeps:  # a target on the notebook's own seed: each CPU kind's seeds, counted
-            seeds = ", ".join(own_seed_text(target, kind, sweep) for kind, sweep in sweeps.items())
         else:
             seeds = f"{'holds' if not target.problems(r['params'], r['history']['test_acc']) else 'MISSES'} on seed {r['seed']} (not swept)"
         budget = f"{'≤' if target.params_inclusive else '<'} {target.max_params:,} params"
         held_in = "the final epoch" if target.last_epochs == 1 else f"each of the last {target.last_epochs}"
-        rows.append(f"| [{title}]({_notebook_link(name)}) | {ADDS[name]} | {r['params']:,} | {r['final_test_acc']:.2f}% "
+        rows.append(f"| [{title}]({_notebook_link(name)}) | {adds(name, r)} | {r['params']:,} | {r['final_test_acc']:.2f}% "
                     f"| {budget}, ≥ {target.accuracy}% in {held_in} of {target.max_epochs} epochs | {seeds} |")
-    rows += ["", f"Final test accuracy: the notebook's committed run ({runs_text(folder)}), at its last epoch; "
-                 "seeds: the committed sweeps ([every run, the margins and the CPU kinds](docs/results.md))."]
+    rows += ["", f"Final test accuracy: the notebook's committed run ({runs_text(folder)}), at its last epoch. A run is "
+                 "one seed on one kind of CPU arithmetic, AVX-512 or AVX2 (most laptops), which round differently "
+                 "([every run and the margins](docs/results.md))."]
     return "\n".join(rows)
 
 
 def course_notes(folder: Path) -> str:
-    """docs/results.md, under the course table: the margin goals, the epoch time and Part-4's aim."""
+    """docs/results.md, under the course table: each part's seeds per CPU kind, the margin goals, the epoch time
+    and Part-4's aim."""
     rows = []
+    for name, title in PARTS.items():
+        target, sweeps = TARGETS[name], kind_sweeps(folder, f"{name}_seeds")
+        if sweeps and target.seeds:
+            rows.append(f"{title}: {held_text(target, sweeps)}.")
+        elif sweeps:
+            rows.append(f"{title}: " + ", ".join(own_seed_text(target, kind, sweep) for kind, sweep in sweeps.items()) + ".")
     goal = PART3_MARGIN_GOAL
     for kind, s in kind_sweeps(folder, "part3_seeds").items():
         mean, worst = s["final_test_acc_mean"], s["worst_last5_min_test_acc"]
@@ -240,7 +271,7 @@ def course_notes(folder: Path) -> str:
                         f"{held} of {len(p['per_seed'])} seeds hold {FRONTIER_BAR}% in each of their "
                         f"last 5 epochs; mean final {p['final_test_acc_mean']:.2f}%, worst {p['worst_last5_min_test_acc']:.2f}%: "
                         f"the aim is {'met' if met else 'NOT met'}.")
-    return "\n".join(rows)
+    return "\n".join(f"- {row}" for row in rows)
 
 
 def stress_digits_table(folder: Path) -> str:

@@ -52,17 +52,17 @@ def test_before_epoch_runs_before_each_epoch_is_trained(test_split):
     model = small_cnn()
     loader = TensorLoader(test_split.data[:256], test_split.targets[:256], 128, shuffle=True,
                           augment=RandomRotateCrop(degrees=15, crop_prob=0.1))
-    calm = RandomRotateCrop(degrees=5, crop_prob=0.0)
+    gentle = RandomRotateCrop(degrees=5, crop_prob=0.0)
     seen = []
 
-    def calm_down(epoch):
+    def gentler_at_the_end(epoch):
         seen.append((epoch, loader.augment.degrees))
         if epoch > 2:
-            loader.augment = calm
+            loader.augment = gentle
 
-    fit(model, loader, loader, torch.optim.SGD(model.parameters(), lr=0.01), epochs=3, before_epoch=calm_down,
+    fit(model, loader, loader, torch.optim.SGD(model.parameters(), lr=0.01), epochs=3, before_epoch=gentler_at_the_end,
         verbose=False)
-    assert seen == [(1, 15), (2, 15), (3, 15)] and loader.augment is calm
+    assert seen == [(1, 15), (2, 15), (3, 15)] and loader.augment is gentle
     with pytest.raises(TypeError, match="before_epoch must be a function"):
         fit(model, loader, loader, torch.optim.SGD(model.parameters(), lr=0.01), epochs=1, before_epoch=3,
             verbose=False)

@@ -43,7 +43,7 @@ from mnist_helpers import TensorLoader, load_mnist_tensors, set_seed
 from mnist_helpers.results import device_description, save_results
 from lab.static_step import StaticStep
 from mnist_helpers.training import train_epoch
-from lab.ladder import notebook_recipe, recipe
+from lab.ladder import ladder_recipe, recipe
 from scripts.notebook_code import notebook_model
 from lab.together import train_together
 
@@ -127,7 +127,7 @@ def time_mode(part: str, mode: str, device: torch.device, warmup: int, epochs: i
 
 def time_together(device: torch.device, seeds: int, warmup: int, epochs: int) -> list[float]:
     """Seconds per training epoch of Part-3's recipe for ``seeds`` seeds at once (``lab.together``)."""
-    r = recipe(**{**notebook_recipe("part3"), "EPOCHS": warmup + epochs})
+    r = recipe(**{**ladder_recipe("part3"), "EPOCHS": warmup + epochs})
     run = train_together(r, list(range(seeds)), load_mnist_tensors("train"), load_mnist_tensors("test"), device,
                          log=lambda line: None)
     return run["seconds_per_epoch"][warmup:]

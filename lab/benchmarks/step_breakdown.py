@@ -35,7 +35,8 @@ from lab import RESULTS
 from mnist_helpers.cpu_kind import AVX2_SWITCHES
 from mnist_helpers import (RandomRotateCrop, TensorLoader, ema_model, keep_freed_memory, load_mnist_tensors, set_seed,
                            warmup_cosine_floor)
-from scripts.notebook_code import notebook_constants, notebook_model
+from mnist_helpers.recipes import notebook_recipe
+from scripts.notebook_code import notebook_model
 
 PHASES = ("batch and augmentation", "forward and backward", "optimizer and schedule", "EMA")
 
@@ -50,15 +51,16 @@ def part3_setup(device: torch.device, batch_size: int | None = None, setting: st
         raise ValueError(f"unknown setting {setting!r}; one of {', '.join(SETTINGS)}")
     if setting == "1-thread":
         torch.set_num_threads(1)
-    notebook_batch, peak_lr, decay, smoothing, warmup, floor = notebook_constants(
-        "part3", "BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS", "FLOOR_EPOCH")
-    batch_size = batch_size or notebook_batch
+    r = notebook_recipe("part3")
+    peak_lr, decay, smoothing, warmup, floor = (r[k] for k in ("PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS",
+                                                               "FLOOR_EPOCH"))
+    batch_size = batch_size or r["BATCH_SIZE"]
     set_seed(1)
     if device.type == "cpu":
         keep_freed_memory()
     images, labels = load_mnist_tensors("train")
     loader = TensorLoader(images, labels, batch_size, shuffle=True, seed=1, device=device,
-                          augment=RandomRotateCrop(degrees=15, crop_prob=0.1, crop_size=22))
+                          augment=RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"]))
     memory = torch.contiguous_format if setting == "contiguous" else torch.channels_last
     model = notebook_model("part3").to(device, memory_format=memory)
     optimizer = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9, nesterov=True)

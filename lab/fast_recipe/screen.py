@@ -4,11 +4,11 @@ Each run is what the Part-3 notebook does (its ``Net`` read from the notebook, `
 the same seed, ``RandomRotateCrop``, SGD with Nesterov momentum, ``warmup_cosine_floor``, the EMA and
 label smoothing), with a config's changes applied:
 
-- ``batch_size``, ``peak_lr``, ``ema_decay``: the training recipe;
-- ``stem="stride2"``: the first 5x5 convolution and its 2x2 max-pool replaced by one 6x6 convolution
+- ``BATCH_SIZE``, ``PEAK_LR``, ``EMA_DECAY``: the training recipe, under the notebook's names;
+- ``STEM="stride2"``: the first 5x5 convolution and its 2x2 max-pool replaced by one 6x6 convolution
   with stride 2 (28 -> 12 directly; 288 weights instead of 200), which skips the 24x24 map;
-- ``calm_epochs``: the last ``calm_epochs`` epochs train with ``calm_degrees`` of rotation and no crop;
-- ``late_pool``: the second max-pool moved after the first padded 3x3 block, which then works on the
+- ``GENTLE_EPOCHS``: the last ``GENTLE_EPOCHS`` epochs train with ``GENTLE_DEGREES`` of rotation and no crop;
+- ``LATE_POOL``: the second max-pool moved after the first padded 3x3 block, which then works on the
   8x8 map instead of 4x4 (the same parameters, about a quarter more multiply-adds).
 
 Runs are paired: every config of one call trains the same seeds, with the same shuffles and draws.
@@ -34,36 +34,40 @@ from mnist_helpers import (RandomRotateCrop, TensorLoader, ema_model, fit, keep_
                            set_seed, warmup_cosine_floor)
 from mnist_helpers.results import write_atomic
 from mnist_helpers.training import train_epoch
-from scripts.notebook_code import notebook_constants, notebook_model
+from mnist_helpers.recipes import notebook_recipe
+from scripts.notebook_code import notebook_model
 
 RESULTS = Path(__file__).with_name("screen.json")
 
-# The notebook's recipe (read from it) without its gentle last epochs (calm5 adds them), which a config changes.
-_BATCH, _PEAK, _DECAY, _SMOOTHING, _WARMUP, _FLOOR, _EPOCHS = notebook_constants(
-    "part3", "BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EPOCHS")
-BASE = dict(batch_size=_BATCH, peak_lr=_PEAK, ema_decay=_DECAY, label_smoothing=_SMOOTHING, warmup_epochs=_WARMUP,
-            floor_epoch=_FLOOR, epochs=_EPOCHS, stem="pool", calm_epochs=0, calm_degrees=0.0)
+# The notebook's recipe (read from it) without its gentle last epochs (gentle5 adds them), which a config changes.
+_NOTEBOOK = notebook_recipe("part3")
+BASE = {**{name: _NOTEBOOK[name] for name in ("BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS",
+                                               "FLOOR_EPOCH", "EPOCHS")},
+        "STEM": "pool", "GENTLE_EPOCHS": 0, "GENTLE_DEGREES": 0.0}
 
 CONFIGS = {
     "now": {},  # BASE as it is: the baseline of every screen (its name is the key in screen.json)
     # a larger batch: the same peak rate, and the EMA spanning the same number of images
-    "b256": dict(batch_size=256, ema_decay=0.996),
-    "b512": dict(batch_size=512, ema_decay=0.992),
-    "b512_lr12": dict(batch_size=512, peak_lr=1.2, ema_decay=0.992),
-    "b512_lr05": dict(batch_size=512, peak_lr=0.5, ema_decay=0.992),
+    "b256": dict(BATCH_SIZE=256, EMA_DECAY=0.996),
+    "b512": dict(BATCH_SIZE=512, EMA_DECAY=0.992),
+    "b512_lr12": dict(BATCH_SIZE=512, PEAK_LR=1.2, EMA_DECAY=0.992),
+    "b512_lr05": dict(BATCH_SIZE=512, PEAK_LR=0.5, EMA_DECAY=0.992),
     # the stride-2 stem
-    "b256_s2": dict(batch_size=256, ema_decay=0.996, stem="stride2"),
-    "b512_s2": dict(batch_size=512, ema_decay=0.992, stem="stride2"),
-    # calmer augmentation over the last epochs
-    "calm3": dict(calm_epochs=3, calm_degrees=5.0),
-    "calm3_none": dict(calm_epochs=3, calm_degrees=0.0),
-    "calm5": dict(calm_epochs=5, calm_degrees=5.0),
-    "b512_calm3": dict(batch_size=512, ema_decay=0.992, calm_epochs=3, calm_degrees=5.0),
-    # the notebook's recipe (calm5: its gentle last epochs) with the second pool one block later
-    "calm5_late_pool": dict(calm_epochs=5, calm_degrees=5.0, late_pool=True),
+    "b256_s2": dict(BATCH_SIZE=256, EMA_DECAY=0.996, STEM="stride2"),
+    "b512_s2": dict(BATCH_SIZE=512, EMA_DECAY=0.992, STEM="stride2"),
+    # gentler augmentation over the last epochs
+    "gentle3": dict(GENTLE_EPOCHS=3, GENTLE_DEGREES=5.0),
+    "gentle3_none": dict(GENTLE_EPOCHS=3, GENTLE_DEGREES=0.0),
+    "gentle5": dict(GENTLE_EPOCHS=5, GENTLE_DEGREES=5.0),
+    "b512_gentle3": dict(BATCH_SIZE=512, EMA_DECAY=0.992, GENTLE_EPOCHS=3, GENTLE_DEGREES=5.0),
+    # the notebook's recipe (gentle5: its gentle last epochs) with the second pool one block later
+    "gentle5_late_pool": dict(GENTLE_EPOCHS=5, GENTLE_DEGREES=5.0, LATE_POOL=True),
     # ... and without label smoothing (it cost Part-4's narrow separable member 0.07 on seeds 100-103)
-    "calm5_ls0": dict(calm_epochs=5, calm_degrees=5.0, label_smoothing=0.0),
+    "gentle5_ls0": dict(GENTLE_EPOCHS=5, GENTLE_DEGREES=5.0, LABEL_SMOOTHING=0.0),
 }
+_UNKNOWN = {name: sorted(set(cfg) - set(BASE) - {"LATE_POOL"}) for name, cfg in CONFIGS.items()}
+if any(_UNKNOWN.values()):
+    raise KeyError(f"configs with keys BASE does not have: {_UNKNOWN}")
 
 
 def build_model(stem: str) -> nn.Module:
@@ -85,19 +89,20 @@ def pool_later(model: nn.Module) -> nn.Module:
 
 def _setup(cfg: dict, seed: int, images, labels, make_model=None):
     """The notebook's loader, model, optimizer, schedule and EMA for ``cfg``: the model of ``make_model()`` if
-    given, else of ``cfg["stem"]``; seeded as the notebook seeds them."""
+    given, else of ``cfg["STEM"]``; seeded as the notebook seeds them."""
     set_seed(seed)
-    augment = RandomRotateCrop(degrees=15, crop_prob=0.1, crop_size=22, interpolation="nearest")
-    train = TensorLoader(images, labels, cfg["batch_size"], shuffle=True, seed=seed, augment=augment)
+    augment = RandomRotateCrop(degrees=_NOTEBOOK["DEGREES"], crop_prob=_NOTEBOOK["CROP_PROB"], crop_size=_NOTEBOOK["CROP_SIZE"],
+                               interpolation="nearest")
+    train = TensorLoader(images, labels, cfg["BATCH_SIZE"], shuffle=True, seed=seed, augment=augment)
     set_seed(seed)
-    model = make_model() if make_model else build_model(cfg["stem"])
-    if cfg.get("late_pool"):
+    model = make_model() if make_model else build_model(cfg["STEM"])
+    if cfg.get("LATE_POOL"):
         pool_later(model)
     model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["peak_lr"], momentum=0.9, nesterov=True)
-    scheduler = warmup_cosine_floor(optimizer, len(train), warmup_epochs=cfg["warmup_epochs"],
-                                    floor_epoch=cfg["floor_epoch"])
-    return train, model, optimizer, scheduler, ema_model(model, decay=cfg["ema_decay"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["PEAK_LR"], momentum=0.9, nesterov=True)
+    scheduler = warmup_cosine_floor(optimizer, len(train), warmup_epochs=cfg["WARMUP_EPOCHS"],
+                                    floor_epoch=cfg["FLOOR_EPOCH"])
+    return train, model, optimizer, scheduler, ema_model(model, decay=cfg["EMA_DECAY"])
 
 
 def run(cfg: dict, seed: int, make_model=None) -> dict:
@@ -105,15 +110,16 @@ def run(cfg: dict, seed: int, make_model=None) -> dict:
     images, labels = load_mnist_tensors("train")
     test = TensorLoader(*load_mnist_tensors("test"), 1000)
     train, model, optimizer, scheduler, ema = _setup(cfg, seed, images, labels, make_model)
-    calm = RandomRotateCrop(degrees=cfg["calm_degrees"], crop_prob=0.0, crop_size=22, interpolation="nearest")
+    gentle = RandomRotateCrop(degrees=cfg["GENTLE_DEGREES"], crop_prob=0.0, crop_size=_NOTEBOOK["CROP_SIZE"],
+                              interpolation="nearest")
     strong = train.augment
 
-    def calm_at_the_end(epoch):  # as the notebook's gentler_at_the_end
-        train.augment = calm if epoch > cfg["epochs"] - cfg["calm_epochs"] else strong
+    def gentler_at_the_end(epoch):  # as the notebook's gentler_at_the_end
+        train.augment = gentle if epoch > cfg["EPOCHS"] - cfg["GENTLE_EPOCHS"] else strong
 
     start = time.perf_counter()
-    history = fit(model, train, test, optimizer, scheduler, epochs=cfg["epochs"], step_scheduler_per_batch=True,
-                  label_smoothing=cfg["label_smoothing"], ema=ema, before_epoch=calm_at_the_end, verbose=False)
+    history = fit(model, train, test, optimizer, scheduler, epochs=cfg["EPOCHS"], step_scheduler_per_batch=True,
+                  label_smoothing=cfg["LABEL_SMOOTHING"], ema=ema, before_epoch=gentler_at_the_end, verbose=False)
     seconds = time.perf_counter() - start
     acc = [round(a, 2) for a in history.test_acc]
     return {"test_acc": acc, "final_test_acc": acc[-1], "last5_min_test_acc": min(acc[-5:]),
@@ -134,7 +140,7 @@ def time_epochs(names: list[str], repeats: int = 3, epochs: int = 2) -> dict:
             for epoch in range(epochs):
                 start = time.perf_counter()
                 train_epoch(model, train, optimizer, scheduler, step_scheduler_per_batch=True,
-                            label_smoothing=cfg["label_smoothing"], ema=ema)
+                            label_smoothing=cfg["LABEL_SMOOTHING"], ema=ema)
                 if epoch:
                     times[name].append(time.perf_counter() - start)
     return {name: round(statistics.median(t), 3) for name, t in times.items()}

@@ -26,7 +26,7 @@ def test_the_stride2_stem_skips_the_24x24_map():
 
 def test_configs_only_name_known_settings():
     for name, changes in CONFIGS.items():
-        assert set(changes) <= set(BASE) | {"late_pool"}, name
+        assert set(changes) <= set(BASE) | {"LATE_POOL"}, name
     with pytest.raises(ValueError, match="unknown stem"):
         build_model("patchify")
 

@@ -35,7 +35,7 @@ from mnist_helpers.paths import results_dir
 from mnist_helpers.results import device_description, load_results, save_results
 from mnist_helpers.targets import FRONTIER_BAR
 from lab.frontier import frontier_point
-from lab.ladder import (LADDERS, SMOOTHING_TRIED, committed_runs, notebook_recipe, recipe, run_summary,
+from lab.ladder import (LADDERS, SMOOTHING_TRIED, committed_runs, ladder_recipe, recipe, run_summary,
                           split_description, train_rung, with_runs)
 from lab.sweep import summarize_seeds
 
@@ -47,7 +47,7 @@ def candidates() -> dict:
     """{name: {"base": name or None, "changes": {...}, "recipe": {...}}}, each base before the candidates on it."""
     # the recipe as screened: Part-3's, with the label smoothing of Part-3's recipe search (SMOOTHING_TRIED),
     # which the screen measures against no smoothing
-    part3 = {**notebook_recipe("part3"), "LABEL_SMOOTHING": SMOOTHING_TRIED}
+    part3 = {**ladder_recipe("part3"), "LABEL_SMOOTHING": SMOOTHING_TRIED}
     separable = {**part3, "MODEL": "part4", "NET": "SeparableNet", "NET_ARGS": {"c2": 22, "c3": 14}}
     plan = [
         ("part3, label smoothing 0.1", None, part3),

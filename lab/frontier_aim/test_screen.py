@@ -4,12 +4,12 @@ import pytest
 
 from lab.frontier_aim import screen
 from mnist_helpers.results import committed_results
-from lab.ladder import notebook_recipe
+from lab.ladder import ladder_recipe
 
 
 def test_each_candidate_is_its_base_with_its_changes():
     plan = screen.candidates()
-    assert plan["part3, label smoothing 0.1"]["recipe"] == notebook_recipe("part3")  # Part-3's recipe
+    assert plan["part3, label smoothing 0.1"]["recipe"] == ladder_recipe("part3")  # Part-3's recipe
     for name, c in plan.items():
         if c["base"] is None:
             continue

@@ -5,7 +5,7 @@
 Each row pairs two configs trained on the same seeds with the same batches and augmentation draws, so
 the difference of their final test accuracies is paired seed by seed. The rows come from the 12-seed
 notebook sweeps in ``results/``, from the speed screen (``lab/fast_recipe/screen.json``, 4 seeds)
-and from the pilot rounds in ``pilots.json`` beside this file; 
+and from the pilot rounds in ``pilots.json`` beside this file;
 ``lab/part3_recipe.md`` shows the table (``lab.experiment_tables.ablation_table``). These runs are scored on
 the test set, as the recipe search was; the Part-3 notebook shows the ladder of ``lab.ladder`` instead, which
 is measured on the validation split.

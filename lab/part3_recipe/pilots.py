@@ -73,7 +73,7 @@ DESIGNS = {
     # 3x3 stem (cheaper at full resolution), then as S8 from a 13x13 map: 11, 9, pool 4, two padded blocks
     "S3": [("conv", 8, 3, 0), ("pool",), ("bn",), ("relu",), ("block", 16, 0), ("block", 16, 0), ("pool",),
            ("block", 16, 1), ("block", 12, 1), ("gap",), ("head",)],
-    # the reference point: three padded 3x3 per stage at 28 and 14, two pools, GAP (slow on a CPU)
+    # a reference point: three padded 3x3 per stage at 28 and 14, two pools, GAP (slow on a CPU)
     "F28": [("block", 8, 1), ("block", 8, 1), ("block", 10, 1), ("pool",), ("block", 16, 1), ("block", 16, 1),
             ("block", 16, 1), ("pool",), ("gap",), ("head",)],
     # two padded 3x3 at 28 and three at 14
@@ -82,59 +82,59 @@ DESIGNS = {
 }
 
 # The recipe the search starts from, the baseline of every round; a config overrides some of these.
-BASE = dict(design="S8", batch_size=128, max_lr=0.2, warmup_epochs=3, floor_epoch=12, floor_factor=0.01,
-            ema=0.998, label_smoothing=0.1, weight_decay=0.0, dropout=0.0, bn_momentum=0.1,
-            interpolation="nearest", shift_px=0.0, scale_jitter=0.0, epochs=15)
+BASE = dict(DESIGN="S8", BATCH_SIZE=128, PEAK_LR=0.2, WARMUP_EPOCHS=3, FLOOR_EPOCH=12, FLOOR_FACTOR=0.01,
+            EMA_DECAY=0.998, LABEL_SMOOTHING=0.1, WEIGHT_DECAY=0.0, DROPOUT=0.0, BN_MOMENTUM=0.1,
+            INTERPOLATION="nearest", TRANSLATE=0.0, SCALE_JITTER=0.0, EPOCHS=15)
 
 CONFIGS = {
     "base": {},
     # training settings, one at a time
-    "b64": dict(batch_size=64, max_lr=0.14),
-    "b64_lr2": dict(batch_size=64, max_lr=0.2),
-    "lr3": dict(max_lr=0.3),
-    "lr1": dict(max_lr=0.1),
-    "wd5e-4": dict(weight_decay=5e-4),
-    "wd1e-4": dict(weight_decay=1e-4),
-    "ls0": dict(label_smoothing=0.0),
-    "ema999": dict(ema=0.999),
-    "floor13": dict(floor_epoch=13),
-    "bnm01": dict(bn_momentum=0.01),
-    "drop05": dict(dropout=0.05),
-    "bilinear": dict(interpolation="bilinear"),
+    "b64": dict(BATCH_SIZE=64, PEAK_LR=0.14),
+    "b64_lr2": dict(BATCH_SIZE=64, PEAK_LR=0.2),
+    "lr3": dict(PEAK_LR=0.3),
+    "lr1": dict(PEAK_LR=0.1),
+    "wd5e-4": dict(WEIGHT_DECAY=5e-4),
+    "wd1e-4": dict(WEIGHT_DECAY=1e-4),
+    "ls0": dict(LABEL_SMOOTHING=0.0),
+    "ema999": dict(EMA_DECAY=0.999),
+    "floor13": dict(FLOOR_EPOCH=13),
+    "bnm01": dict(BN_MOMENTUM=0.01),
+    "drop05": dict(DROPOUT=0.05),
+    "bilinear": dict(INTERPOLATION="bilinear"),
     # augmentation on top of the required one
-    "shift2": dict(shift_px=2.0),
-    "shift1": dict(shift_px=1.0),
-    "scale10": dict(scale_jitter=0.1),
+    "shift2": dict(TRANSLATE=2.0),
+    "shift1": dict(TRANSLATE=1.0),
+    "scale10": dict(SCALE_JITTER=0.1),
     # designs with the base recipe
-    "M20": dict(design="M20"),
-    "N4": dict(design="N4"),
-    "P14": dict(design="P14"),
-    "P12": dict(design="P12"),
-    "T3": dict(design="T3"),
-    "S3": dict(design="S3"),
-    "F28": dict(design="F28"),
-    "F2": dict(design="F2"),
-    "W12": dict(design="W12"),
+    "M20": dict(DESIGN="M20"),
+    "N4": dict(DESIGN="N4"),
+    "P14": dict(DESIGN="P14"),
+    "P12": dict(DESIGN="P12"),
+    "T3": dict(DESIGN="T3"),
+    "S3": dict(DESIGN="S3"),
+    "F28": dict(DESIGN="F28"),
+    "F2": dict(DESIGN="F2"),
+    "W12": dict(DESIGN="W12"),
     # designs with the batch-64 recipe
-    "P14_b64": dict(design="P14", batch_size=64, max_lr=0.14),
-    "P12_b64": dict(design="P12", batch_size=64, max_lr=0.14),
-    "N4_b64": dict(design="N4", batch_size=64, max_lr=0.14),
-    "M20_b64": dict(design="M20", batch_size=64, max_lr=0.14),
-    "F28_b64": dict(design="F28", batch_size=64, max_lr=0.14),
+    "P14_b64": dict(DESIGN="P14", BATCH_SIZE=64, PEAK_LR=0.14),
+    "P12_b64": dict(DESIGN="P12", BATCH_SIZE=64, PEAK_LR=0.14),
+    "N4_b64": dict(DESIGN="N4", BATCH_SIZE=64, PEAK_LR=0.14),
+    "M20_b64": dict(DESIGN="M20", BATCH_SIZE=64, PEAK_LR=0.14),
+    "F28_b64": dict(DESIGN="F28", BATCH_SIZE=64, PEAK_LR=0.14),
     # second round: the settings that helped, together
-    "lr4": dict(max_lr=0.4),
-    "lr3_shift1": dict(max_lr=0.3, shift_px=1.0),
-    "lr3_ls0": dict(max_lr=0.3, label_smoothing=0.0),
-    "lr3_ema999": dict(max_lr=0.3, ema=0.999),
-    "lr3_wd5e-4": dict(max_lr=0.3, weight_decay=5e-4),
-    "lr3_floor13": dict(max_lr=0.3, floor_epoch=13),
-    "b64_lr3": dict(batch_size=64, max_lr=0.3),
-    "b64_lr2_shift1": dict(batch_size=64, max_lr=0.2, shift_px=1.0),
+    "lr4": dict(PEAK_LR=0.4),
+    "lr3_shift1": dict(PEAK_LR=0.3, TRANSLATE=1.0),
+    "lr3_ls0": dict(PEAK_LR=0.3, LABEL_SMOOTHING=0.0),
+    "lr3_ema999": dict(PEAK_LR=0.3, EMA_DECAY=0.999),
+    "lr3_wd5e-4": dict(PEAK_LR=0.3, WEIGHT_DECAY=5e-4),
+    "lr3_floor13": dict(PEAK_LR=0.3, FLOOR_EPOCH=13),
+    "b64_lr3": dict(BATCH_SIZE=64, PEAK_LR=0.3),
+    "b64_lr2_shift1": dict(BATCH_SIZE=64, PEAK_LR=0.2, TRANSLATE=1.0),
     # third round (CPU): further along the learning-rate trend
-    "lr6": dict(max_lr=0.6),
-    "lr8": dict(max_lr=0.8),
-    "lr10": dict(max_lr=1.0),
-    "lr4_wd5e-4": dict(max_lr=0.4, weight_decay=5e-4),
+    "lr6": dict(PEAK_LR=0.6),
+    "lr8": dict(PEAK_LR=0.8),
+    "lr10": dict(PEAK_LR=1.0),
+    "lr4_wd5e-4": dict(PEAK_LR=0.4, WEIGHT_DECAY=5e-4),
 }
 
 
@@ -192,10 +192,10 @@ class GroupedBatches:
         self.images = images.to(device).unsqueeze(1)
         self.labels = labels.to(device, dtype=torch.long)
         self.seeds, self.cfg, self.device = list(seeds), cfg, device
-        self.augment = RandomRotateCrop(15, 0.1, interpolation=cfg["interpolation"])
+        self.augment = RandomRotateCrop(15, 0.1, interpolation=cfg["INTERPOLATION"])
         self.generators = [torch.Generator().manual_seed(s) for s in self.seeds]  # as TensorLoader's
         self.extra = [torch.Generator().manual_seed(10_000 + s) for s in self.seeds]  # shifts and scales only
-        n, b = len(images), cfg["batch_size"]
+        n, b = len(images), cfg["BATCH_SIZE"]
         self.sizes = [min(b, n - i * b) for i in range(math.ceil(n / b))]
 
     def __len__(self):
@@ -209,8 +209,8 @@ class GroupedBatches:
             angles.append(torch.cat([a for a, _ in draws]))
             crops.append(torch.cat([c for _, c in draws]))
             total = sum(self.sizes)
-            shifts.append((torch.rand(total, 2, generator=extra) * 2 - 1) * self.cfg["shift_px"])
-            scales.append(1 + (torch.rand(total, generator=extra) * 2 - 1) * self.cfg["scale_jitter"])
+            shifts.append((torch.rand(total, 2, generator=extra) * 2 - 1) * self.cfg["TRANSLATE"])
+            scales.append(1 + (torch.rand(total, generator=extra) * 2 - 1) * self.cfg["SCALE_JITTER"])
         to = dict(device=self.device)
         orders, angles, crops = torch.stack(orders).to(**to), torch.stack(angles).to(**to), torch.stack(crops).to(**to)
         shifts, scales = torch.stack(shifts).to(**to), torch.stack(scales).to(**to)
@@ -229,7 +229,7 @@ class GroupedBatches:
         x = torch.where(crops.reshape(-1, 1, 1, 1), zoomed, x)
         matrices = affine_matrices(angles.reshape(-1), 1.0 / scales.reshape(-1))
         matrices = torch.cat([matrices[:, :, :2], (shifts.reshape(-1, 2) * (-2.0 / 28)).unsqueeze(-1)], dim=2)
-        x = F.grid_sample(x, sampling_grid(matrices, 28, 28), mode=self.cfg["interpolation"], align_corners=False)
+        x = F.grid_sample(x, sampling_grid(matrices, 28, 28), mode=self.cfg["INTERPOLATION"], align_corners=False)
         x = x.sub_(MNIST_MEAN).div_(MNIST_STD).view(m, b, 28, 28).transpose(0, 1).contiguous()
         return x, self.labels[idx].t()  # (b, m, 28, 28), (b, m)
 
@@ -240,21 +240,21 @@ def train_grouped(cfg: dict, seeds: list[int], device: torch.device, max_batches
     n = len(seeds)
     torch.manual_seed(min(seeds))
     torch.backends.cudnn.benchmark = True  # two batch shapes per run: autotune them once
-    model = grouped_model(cfg["design"], n, cfg["dropout"], cfg["bn_momentum"]).to(device)
-    params = count_parameters(plain_model(cfg["design"], cfg["dropout"], cfg["bn_momentum"]))
+    model = grouped_model(cfg["DESIGN"], n, cfg["DROPOUT"], cfg["BN_MOMENTUM"]).to(device)
+    params = count_parameters(plain_model(cfg["DESIGN"], cfg["DROPOUT"], cfg["BN_MOMENTUM"]))
     images, labels = load_mnist_tensors("train")
     test_images, test_labels = load_mnist_tensors("test")
     batches = GroupedBatches(images, labels, seeds, cfg, device)
     test_x = test_images.unsqueeze(1).float().div(255.0).sub(MNIST_MEAN).div(MNIST_STD).to(device)
     test_y = test_labels.to(device, dtype=torch.long)
     steps = len(batches) if max_batches is None else min(max_batches, len(batches))
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["max_lr"], momentum=0.9, nesterov=True,
-                                weight_decay=cfg["weight_decay"])
-    scheduler = warmup_cosine_floor(optimizer, steps, warmup_epochs=cfg["warmup_epochs"],
-                                    floor_epoch=cfg["floor_epoch"], floor_factor=cfg["floor_factor"])
-    ema = ema_model(model, cfg["ema"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["PEAK_LR"], momentum=0.9, nesterov=True,
+                                weight_decay=cfg["WEIGHT_DECAY"])
+    scheduler = warmup_cosine_floor(optimizer, steps, warmup_epochs=cfg["WARMUP_EPOCHS"],
+                                    floor_epoch=cfg["FLOOR_EPOCH"], floor_factor=cfg["FLOOR_FACTOR"])
+    ema = ema_model(model, cfg["EMA_DECAY"])
     test_acc, train_acc, seconds = [], [], []
-    for epoch in range(cfg["epochs"]):
+    for epoch in range(cfg["EPOCHS"]):
         model.train()
         start = time.perf_counter()
         correct = torch.zeros(n, device=device)
@@ -264,7 +264,7 @@ def train_grouped(cfg: dict, seeds: list[int], device: torch.device, max_batches
                 break
             optimizer.zero_grad(set_to_none=True)
             logits = model(x).view(len(x), n, 10)
-            loss = F.cross_entropy(logits.reshape(-1, 10), y.reshape(-1), label_smoothing=cfg["label_smoothing"],
+            loss = F.cross_entropy(logits.reshape(-1, 10), y.reshape(-1), label_smoothing=cfg["LABEL_SMOOTHING"],
                                    reduction="none").view(len(x), n).mean(0).sum()
             loss.backward()
             optimizer.step()
@@ -357,7 +357,7 @@ def main() -> None:
     for name in args.configs:
         cfg = config(name)
         if args.epochs:
-            cfg["epochs"] = args.epochs
+            cfg["EPOCHS"] = args.epochs
         print(f"{name}: {cfg}", flush=True)
         start = time.perf_counter()
         result = train_grouped(cfg, args.seeds, torch.device(args.device), args.max_batches,

@@ -39,7 +39,7 @@ def test_grouped_batches_are_the_notebook_loaders_batches():
     images = torch.randint(0, 256, (300, 28, 28), dtype=torch.uint8)
     labels = torch.randint(0, 10, (300,))
     seeds = [3, 7]
-    grouped = GroupedBatches(images, labels, seeds, {**config("base"), "batch_size": 128}, "cpu")
+    grouped = GroupedBatches(images, labels, seeds, {**config("base"), "BATCH_SIZE": 128}, "cpu")
     loaders = [TensorLoader(images, labels, 128, shuffle=True, seed=s, augment=RandomRotateCrop(15, 0.1))
                for s in seeds]
     for _ in range(2):  # two epochs: the generators advance alike
@@ -62,15 +62,15 @@ def test_pilot_tables_compare_each_config_with_the_rounds_baseline():
                 "worst_last5_min_test_acc": worst,
                 "per_seed": {str(i): {"last5_min_test_acc": v} for i, v in enumerate(lasts)}}
 
-    base_cfg = {"design": "S8", "max_lr": 0.2}
+    base_cfg = {"DESIGN": "S8", "PEAK_LR": 0.2}
     round_ = {"name": "r", "device": "gpu", "seeds": [100, 101], "configs": {
         "base": run(base_cfg, 99.45, 99.38, [99.38, 99.5]),
-        "lr8": run({**base_cfg, "max_lr": 0.8}, 99.53, 99.47, [99.47, 99.6]),
-        "P14": run({**base_cfg, "design": "P14"}, 99.44, 99.31, [99.31, 99.5])}}
-    assert config_change({**base_cfg, "max_lr": 0.8}, base_cfg) == "max_lr=0.8"
+        "lr8": run({**base_cfg, "PEAK_LR": 0.8}, 99.53, 99.47, [99.47, 99.6]),
+        "P14": run({**base_cfg, "DESIGN": "P14"}, 99.44, 99.31, [99.31, 99.5])}}
+    assert config_change({**base_cfg, "PEAK_LR": 0.8}, base_cfg) == "PEAK_LR=0.8"
     table = pilot_table(round_, 99.4)
     lr8 = next(line for line in table.splitlines() if line.startswith("lr8"))
-    assert "max_lr=0.8" in lr8 and "+0.080" in lr8 and "99.47%" in lr8 and lr8.endswith("2/2")
+    assert "PEAK_LR=0.8" in lr8 and "+0.080" in lr8 and "99.47%" in lr8 and lr8.endswith("2/2")
     assert next(line for line in table.splitlines() if line.startswith("base")).endswith("1/2")
     tradeoff = design_tradeoff_table({"rounds": [round_], "cpu_seconds_per_epoch": {
         "threads": 2, "torch_version": "x", "S8": 8.0, "P14": 14.3}}, "r")

@@ -28,7 +28,8 @@ from mnist_helpers import count_parameters, keep_freed_memory
 from mnist_helpers.targets import FRONTIER_BAR
 from mnist_helpers.paths import results_dir
 from mnist_helpers.results import write_atomic
-from scripts.notebook_code import notebook_constants, notebook_model
+from mnist_helpers.recipes import notebook_recipe
+from scripts.notebook_code import notebook_model
 from lab.frontier import frontier_point
 from lab.sweep import summarize_seeds
 
@@ -42,15 +43,11 @@ def separable_net(c2: int, c3: int) -> torch.nn.Module:
     return notebook_model("part4", "SeparableNet", c2=c2, c3=c3)
 
 
-_RECIPE = {"batch_size": "BATCH_SIZE", "peak_lr": "PEAK_LR", "ema_decay": "EMA_DECAY", "label_smoothing": "LABEL_SMOOTHING",
-           "warmup_epochs": "WARMUP_EPOCHS", "floor_epoch": "FLOOR_EPOCH", "epochs": "EPOCHS",
-           "calm_epochs": "GENTLE_EPOCHS", "calm_degrees": "GENTLE_DEGREES"}
-
-
 def part4_recipe() -> dict:
-    """The Part-4 notebook's training recipe, as a config of ``lab.fast_recipe.screen.run``."""
-    values = notebook_constants("part4", *_RECIPE.values())
-    return {**BASE, **{key: type(BASE[key])(value) for key, value in zip(_RECIPE, values)}}
+    """The Part-4 notebook's training recipe (Part-3's recipe cell, which Part-4 takes unchanged), as a config of
+    ``lab.fast_recipe.screen.run``, under the notebook's names."""
+    recipe = notebook_recipe("part3")
+    return {**BASE, **{key: type(value)(recipe[key]) for key, value in BASE.items() if key in recipe}}
 
 
 def member_label(c2: int, c3: int, mid_bn: bool = False, changes: dict | None = None) -> str:
@@ -60,7 +57,7 @@ def member_label(c2: int, c3: int, mid_bn: bool = False, changes: dict | None = 
 
 
 def parse_changes(pairs: list[str], recipe: dict) -> dict:
-    """``["calm_epochs=10", "label_smoothing=0"]`` -> {"calm_epochs": 10, "label_smoothing": 0.0}: numbers for keys
+    """``["GENTLE_EPOCHS=10", "LABEL_SMOOTHING=0"]`` -> {"GENTLE_EPOCHS": 10, "LABEL_SMOOTHING": 0.0}: numbers for keys
     of the recipe, in that recipe's types."""
     changes = {}
     for pair in pairs:
@@ -112,7 +109,7 @@ def main(argv=None) -> int:
     parser.add_argument("--mid-bn", action="store_true",
                         help="BatchNorm and ReLU between each depthwise and pointwise convolution")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=NUMBER",
-                        help="change the Part-4 notebook's recipe, e.g. calm_epochs=10 label_smoothing=0")
+                        help="change the Part-4 notebook's recipe, e.g. GENTLE_EPOCHS=10 LABEL_SMOOTHING=0")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args(argv)
     if any(c2 < 4 for c2 in args.c2) or (args.c3 is not None and args.c3 < 4):

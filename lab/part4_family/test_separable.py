@@ -61,10 +61,10 @@ def test_the_committed_points_were_trained_on_the_notebooks_model():
 
 def test_recipe_changes_are_numbers_for_known_keys_and_name_the_member():
     recipe = part4_recipe()
-    changes = parse_changes(["calm_epochs=10", "label_smoothing=0"], recipe)
-    assert changes == {"calm_epochs": 10, "label_smoothing": 0.0} and isinstance(changes["calm_epochs"], int)
-    assert member_label(22, 14, changes=changes) == "c2=22, calm_epochs=10, label_smoothing=0"
-    for bad in (["calm_epochs"], ["stem=pool"], ["no_such_key=1"]):
+    changes = parse_changes(["GENTLE_EPOCHS=10", "LABEL_SMOOTHING=0"], recipe)
+    assert changes == {"GENTLE_EPOCHS": 10, "LABEL_SMOOTHING": 0.0} and isinstance(changes["GENTLE_EPOCHS"], int)
+    assert member_label(22, 14, changes=changes) == "c2=22, GENTLE_EPOCHS=10, LABEL_SMOOTHING=0"
+    for bad in (["GENTLE_EPOCHS"], ["STEM=pool"], ["no_such_key=1"]):
         with pytest.raises(ValueError, match="KEY=NUMBER"):
             parse_changes(bad, recipe)
 
@@ -78,21 +78,21 @@ def test_the_screen_table_pairs_each_member_with_the_baseline_on_shared_seeds():
 
 
 def test_the_recipe_is_the_part4_notebooks():
-    from scripts.notebook_code import notebook_constants
+    from mnist_helpers.recipes import notebook_recipe
 
     recipe = part4_recipe()
-    assert (recipe["peak_lr"], recipe["label_smoothing"], recipe["calm_epochs"]) == notebook_constants(
-        "part4", "PEAK_LR", "LABEL_SMOOTHING", "GENTLE_EPOCHS")
-    assert isinstance(recipe["calm_degrees"], float) and isinstance(recipe["epochs"], int)
+    assert (recipe["PEAK_LR"], recipe["LABEL_SMOOTHING"], recipe["GENTLE_EPOCHS"]) == tuple(
+        notebook_recipe("part3")[k] for k in ("PEAK_LR", "LABEL_SMOOTHING", "GENTLE_EPOCHS"))
+    assert isinstance(recipe["GENTLE_DEGREES"], float) and isinstance(recipe["EPOCHS"], int)
 
 
 def test_the_changes_table_pairs_a_changed_member_with_the_same_member_unchanged():
     base = member_point(_member("c2=22", 22, 3980, [99.40, 99.30]))
-    changed = member_point(_member("c2=22, label_smoothing=0", 22, 3980, [99.45, 99.38, 99.50]))
-    lonely = member_point(_member("c2=30, label_smoothing=0", 30, 5000, [99.5]))
+    changed = member_point(_member("c2=22, LABEL_SMOOTHING=0", 22, 3980, [99.45, 99.38, 99.50]))
+    lonely = member_point(_member("c2=30, LABEL_SMOOTHING=0", 30, 5000, [99.5]))
     lines = changes_table([base, changed, lonely]).splitlines()
     assert len(lines) == 3
-    assert lines[2] == "| c2=22 | 3,980 | label_smoothing=0 | 0, 1 | 99.350% | 99.415% | +0.065 | 99.36% | 99.00% | 99.00% |"
+    assert lines[2] == "| c2=22 | 3,980 | LABEL_SMOOTHING=0 | 0, 1 | 99.350% | 99.415% | +0.065 | 99.36% | 99.00% | 99.00% |"
 
 
 def test_mid_bn_puts_batchnorm_and_relu_between_the_depthwise_and_pointwise_convolutions():

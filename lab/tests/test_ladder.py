@@ -7,7 +7,7 @@ import pytest
 from mnist_helpers import plots
 from mnist_helpers.results import committed_results, ladder_table, ladder_verdicts
 from lab import ladder
-from scripts.notebook_code import notebook_constants
+from mnist_helpers.recipes import notebook_recipe
 
 
 def _changed(a: dict, b: dict) -> set:
@@ -51,15 +51,15 @@ def test_each_branch_is_one_edit_of_a_rung(part):
 
 def test_the_ladders_climb_to_the_notebooks_recipes():
     p2, p3 = ladder.rungs("part2"), ladder.rungs("part3")
-    assert p2[0]["recipe"]["MODEL"] == "part1" and p2[0]["recipe"]["LR"] == notebook_constants("part1", "LR")[0]
+    assert p2[0]["recipe"]["MODEL"] == "part1" and p2[0]["recipe"]["LR"] == notebook_recipe("part1")["LR"]
     top2 = p2[-1]["recipe"]
-    assert top2["MODEL"] == "part2" and top2["NET_ARGS"] == {"dropout": notebook_constants("part2", "DROPOUT")[0]}
-    assert top2["LR"] == notebook_constants("part2", "LR")[0]
+    assert top2["MODEL"] == "part2" and top2["NET_ARGS"] == {"dropout": notebook_recipe("part2")["DROPOUT"]}
+    assert top2["LR"] == notebook_recipe("part2")["LR"]
     assert p3[0]["recipe"] == top2  # Part-3 starts where Part-2 ends
     names = ("PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY", "LABEL_SMOOTHING", "GENTLE_EPOCHS",
              "GENTLE_DEGREES", "DEGREES", "CROP_PROB", "CROP_SIZE", "EPOCHS", "BATCH_SIZE")
     top3 = p3[-1]["recipe"]
-    assert {k: top3[k] for k in names} == dict(zip(names, notebook_constants("part3", *names)))
+    assert {k: top3[k] for k in names} == {k: notebook_recipe("part3")[k] for k in names}
     assert top3["MODEL"] == "part3" and top3["NET_ARGS"] == {} and top3["CHANNELS_LAST"] and top3["NESTEROV"]
 
 
@@ -111,18 +111,15 @@ def test_the_committed_ladder_has_its_rungs_seeds_and_split(part):
 
 
 def test_label_smoothing_is_a_rung_while_the_recipe_has_it_and_a_branch_once_it_does_not(monkeypatch):
-    constants = ladder.notebook_constants
-
     def smoothing(value):
-        def read(part, *names):
-            return tuple(value if n == "LABEL_SMOOTHING" and part == "part3" else v
-                         for n, v in zip(names, constants(part, *names)))
+        def read(part, **changes):
+            return notebook_recipe(part, **({"LABEL_SMOOTHING": value} if part == "part3" else {}), **changes)
         return read
 
-    monkeypatch.setattr(ladder, "notebook_constants", smoothing(0.1))
+    monkeypatch.setattr(ladder, "notebook_recipe", smoothing(0.1))
     assert any("label smoothing 0.1" in r["change"] for r in ladder.rungs("part3"))
     assert ladder.branches("part3")[1]["recipe"]["LABEL_SMOOTHING"] == 0.0
-    monkeypatch.setattr(ladder, "notebook_constants", smoothing(0.0))
+    monkeypatch.setattr(ladder, "notebook_recipe", smoothing(0.0))
     assert not any("label smoothing" in r["change"] for r in ladder.rungs("part3"))
     assert ladder.branches("part3")[1]["recipe"]["LABEL_SMOOTHING"] == ladder.SMOOTHING_TRIED
 

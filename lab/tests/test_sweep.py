@@ -109,13 +109,13 @@ def test_together_writes_a_sweep_of_the_notebooks_recipe(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "load_mnist_tensors", lambda split: (None, None))
     monkeypatch.setenv("MNIST_RESULTS_DIR", str(tmp_path))
     assert sweep.main(["--together", "--seeds", "0", "1", "2", "--name", "together_test"]) == 0
-    from lab.ladder import notebook_recipe
+    from lab.ladder import ladder_recipe
 
-    assert calls == [(notebook_recipe("part3"), [0, 1, 2], "cpu")]
+    assert calls == [(ladder_recipe("part3"), [0, 1, 2], "cpu")]
     from mnist_helpers.results import load_results
 
     saved = load_results("together_test", tmp_path)
-    assert saved["together"] == 3 and saved["recipe"] == notebook_recipe("part3") and saved["seconds_per_epoch"] == 2.0
+    assert saved["together"] == 3 and saved["recipe"] == ladder_recipe("part3") and saved["seconds_per_epoch"] == 2.0
     assert set(saved["per_seed"]) == {"0", "1", "2"} and saved["all_seeds_hold_target"]
     assert saved["command"] == "python -m lab.sweep --together --seeds 0 1 2 --name together_test"
     with pytest.raises(SystemExit):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mnist_helpers.data import load_mnist_tensors
-from lab.ladder import notebook_recipe, recipe, train_rung
+from lab.ladder import ladder_recipe, recipe, train_rung
 from lab.together import train_together
 
 
@@ -27,7 +27,7 @@ def test_a_member_trained_together_equals_the_seed_trained_alone():
     """Part-3's model and recipe (augmentation, schedule, label smoothing, EMA) for two steps, one of them the
     last, smaller batch: each member's weights and averaged weights equal its seed's run alone to 1e-5."""
     train, test = _data(200)
-    r = recipe(**{**notebook_recipe("part3"), "EPOCHS": 1, "WARMUP_EPOCHS": 0.5, "FLOOR_EPOCH": 1, "GENTLE_EPOCHS": 0,
+    r = recipe(**{**ladder_recipe("part3"), "EPOCHS": 1, "WARMUP_EPOCHS": 0.5, "FLOOR_EPOCH": 1, "GENTLE_EPOCHS": 0,
                   "CHANNELS_LAST": False})
     together = train_together(r, [7, 8], train, test, log=lambda line: None)
     for k, seed in enumerate((7, 8)):
@@ -42,13 +42,13 @@ def test_a_member_trained_together_equals_the_seed_trained_alone():
 def test_distinct_seeds_are_needed():
     train, test = _data(200)
     with pytest.raises(ValueError, match="distinct"):
-        train_together(notebook_recipe("part3"), [1, 1], train, test)
+        train_together(ladder_recipe("part3"), [1, 1], train, test)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (CI has none)")
 def test_stacked_members_captured_as_cuda_graphs_train_as_without_capture():
     train, test = _data(200)
-    r = recipe(**{**notebook_recipe("part3"), "EPOCHS": 2, "WARMUP_EPOCHS": 0.5, "FLOOR_EPOCH": 1, "GENTLE_EPOCHS": 1,
+    r = recipe(**{**ladder_recipe("part3"), "EPOCHS": 2, "WARMUP_EPOCHS": 0.5, "FLOOR_EPOCH": 1, "GENTLE_EPOCHS": 1,
                   "CHANNELS_LAST": False})
     device = torch.device("cuda")
     graphed = train_together(r, [7, 8], train, test, device, capture=True, log=lambda line: None)
