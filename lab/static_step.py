@@ -340,10 +340,10 @@ def fit_static(model, train_data, test_data, optimizer, scheduler=None, *, epoch
     """``mnist_helpers.fit`` with :class:`StaticStep` as its training step, captured as CUDA graphs on a GPU
     (``graph=None``: on CUDA only; ``False``: ``fit`` as the notebooks run it). Where the static step cannot
     train the setup, or capture fails before the first graph, it says why in one line and trains eagerly."""
-    from mnist_helpers.training import _device_of, fit
+    from mnist_helpers.training import fit
 
     common = dict(step_scheduler_per_batch=step_scheduler_per_batch, label_smoothing=label_smoothing, ema=ema)
-    if not (graph if graph is not None else _device_of(model).type == "cuda"):
+    if not (graph if graph is not None else next(model.parameters()).device.type == "cuda"):
         return fit(model, train_data, test_data, optimizer, scheduler, epochs=epochs, **common, **fit_args)
     reason = unsupported(model, [train_data], optimizer, ema, scheduler)
     if reason is not None:
