@@ -163,11 +163,12 @@ def research_blocks(folder: Path | None = None, lab: Path = RESULTS) -> dict[str
         blocks["part4-changes"] = changes_table(load_results("part4_separable", folder)["points"])
     if (LAB / "part4_family" / "screen.json").is_file():
         blocks["part4-screen"] = separable_screen_table(load_results("screen", LAB / "part4_family")["points"])
-    for name, table in (("benchmark_pipeline", benchmark_table), ("benchmark_step_breakdown", step_breakdown_table),
-                        ("benchmark_web", web_update_table), ("benchmark_notebook_before_after", notebook_before_after_table)):
+    for block, name, table in (("benchmark", "benchmark_pipeline", benchmark_table),
+                               ("step-breakdown-kinds", "benchmark_step_breakdown", step_breakdown_table),
+                               ("web-update", "benchmark_web", web_update_table),
+                               ("notebook-before-after", "benchmark_notebook_before_after", notebook_before_after_table)):
         if has(name):
-            blocks[{"benchmark_pipeline": "benchmark", "benchmark_step_breakdown": "step-breakdown-kinds",
-                    "benchmark_web": "web-update", "benchmark_notebook_before_after": "notebook-before-after"}[name]] = table(lab)
+            blocks[block] = table(lab)
     return blocks
 
 

@@ -2,8 +2,7 @@
 given ``save="name.png"``, writes it into the repository's ``images/`` folder."""
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -11,21 +10,7 @@ import numpy as np
 import torch
 
 from .paths import images_dir
-
-
-def _write_atomic(path: Path, write) -> None:
-    """Call ``write(f)`` on a binary file uniquely named beside ``path``, then rename it over ``path`` (as
-    ``mnist_helpers.results.write_atomic`` does for text): a reader sees the old file or the new one, never half of
-    one, and two writers never share a temporary file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+from .results import write_atomic
 
 
 def save_figure(fig, save: str | None, folder: Path | None = None) -> Path | None:
@@ -35,8 +20,9 @@ def save_figure(fig, save: str | None, folder: Path | None = None) -> Path | Non
     folder = Path(folder) if folder is not None else images_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / save
-    _write_atomic(path, lambda f: fig.savefig(f, format=path.suffix[1:] or None, dpi=100, bbox_inches="tight",
-                                              metadata={"Software": None}))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.suffix[1:] or None, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    write_atomic(path, buffer.getvalue())
     return path
 
 

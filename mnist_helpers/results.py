@@ -48,15 +48,16 @@ def build_results(*, params: int, seed: int, history, device) -> dict:
             **summarize(h), "device": device_description(device), **kind, "torch_version": torch.__version__}
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a uniquely named file beside it, then one rename: a reader sees the old
-    file or the new one, never half of one, and two writers never share a temporary file."""
+def write_atomic(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` (text as UTF-8, or bytes) to ``path`` through a uniquely named file beside it, then one
+    rename: a reader sees the old file or the new one, never half of one, and two writers never share a temporary
+    file."""
     path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

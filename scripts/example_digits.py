@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mnist_helpers.paths import images_dir  # noqa: E402
+from mnist_helpers.results import write_atomic  # noqa: E402
 
 # (family, weight, style) choices, all shipped with matplotlib
 FONTS = [("DejaVu Sans", "normal", "normal"), ("DejaVu Serif", "bold", "normal"), ("DejaVu Sans Mono", "normal", "normal"),
@@ -42,21 +41,6 @@ def render(digit: int, font: tuple, size_px: tuple, font_px: float, where: tuple
     return Image.open(buffer).convert("L")
 
 
-def _write_atomic(path: Path, write) -> None:
-    """Call ``write(f)`` on a binary file uniquely named beside ``path``, then rename it over ``path`` (as
-    ``mnist_helpers.results.write_atomic`` does for text): a reader sees the old file or the new one, never half of
-    one, and two writers never share a temporary file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.example_digits", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(images_dir() / "examples"))
@@ -71,7 +55,9 @@ def main(argv=None) -> int:
             font_px = min(size) * rng.uniform(0.45, 0.8)
             where = (rng.uniform(0.35, 0.65), rng.uniform(0.35, 0.65))
             image = render(digit, font, size, font_px, where, ink=rng.uniform(0.0, 0.25), paper=rng.uniform(0.85, 1.0))
-            _write_atomic(out / f"digit{digit}_{k}.png", lambda f: image.save(f, format="PNG"))
+            png = io.BytesIO()
+            image.save(png, format="PNG")
+            write_atomic(out / f"digit{digit}_{k}.png", png.getvalue())
     print(f"wrote 30 images to {out}")
     return 0
 

@@ -11,13 +11,13 @@ The file name holds the true digit (``hand7_1.png``), as in ``images/examples/``
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
+import io
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from mnist_helpers.paths import images_dir
+from mnist_helpers.results import write_atomic
 
 # digit -> versions -> strokes -> (x, y) points on a 100x100 square
 STROKES = {
@@ -90,21 +90,6 @@ def render(strokes, canvas, size, corner, pen, ink, paper) -> Image.Image:
     return image.resize(canvas, Image.BOX)
 
 
-def _write_atomic(path: Path, write) -> None:
-    """Call ``write(f)`` on a binary file uniquely named beside ``path``, then rename it over ``path`` (as
-    ``mnist_helpers.results.write_atomic`` does for text): a reader sees the old file or the new one, never half of
-    one, and two writers never share a temporary file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.handwritten_digits", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(images_dir() / "handwritten"))
@@ -115,7 +100,9 @@ def main(argv=None) -> int:
     for digit, versions in STROKES.items():
         for k, strokes in enumerate(versions):
             image = render(strokes, *LAYOUTS[k % len(LAYOUTS)])
-            _write_atomic(out / f"hand{digit}_{k}.png", lambda f: image.save(f, format="PNG"))
+            png = io.BytesIO()
+            image.save(png, format="PNG")
+            write_atomic(out / f"hand{digit}_{k}.png", png.getvalue())
             count += 1
     print(f"wrote {count} images to {out}")
     return 0

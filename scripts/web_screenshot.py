@@ -4,30 +4,13 @@
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 from mnist_helpers.paths import images_dir, repo_root
+from mnist_helpers.results import write_atomic
 from scripts.browser import draw, open_page
 
 NAME = "draw_a_digit_layers.png"
-
-
-def _write_atomic(path: Path, write) -> None:
-    """Call ``write(f)`` on a binary file uniquely named beside ``path``, then rename it over ``path`` (as
-    ``mnist_helpers.results.write_atomic`` does for text): a reader sees the old file or the new one, never half of
-    one, and two writers never share a temporary file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def main(argv=None) -> int:
@@ -37,7 +20,7 @@ def main(argv=None) -> int:
         page.click('#layers [data-stage="stage_2"] canvas >> nth=2')
         page.hover('.bar[data-digit="7"]')
         png = page.screenshot(full_page=True)
-    _write_atomic(path, lambda f: f.write(png))
+    write_atomic(path, png)
     print(f"wrote {path.relative_to(repo_root())}")
     return 0
 
