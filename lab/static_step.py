@@ -30,9 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
-from tqdm.auto import tqdm
 
 from mnist_helpers.augment import RandomRotateCrop
+from mnist_helpers.training import fit, progress_bar
 
 
 class StackedModel(nn.Module):
@@ -311,7 +311,7 @@ class StaticStep:
             self._capture(augment)
             self.graph_key = key
         self._new_epoch()
-        for size in tqdm(self.sizes, desc=desc, leave=False, dynamic_ncols=True):
+        for size in progress_bar(self.sizes, desc):
             if self.capture:
                 self.graphs[size].replay()
             else:
@@ -340,8 +340,6 @@ def fit_static(model, train_data, test_data, optimizer, scheduler=None, *, epoch
     """``mnist_helpers.fit`` with :class:`StaticStep` as its training step, captured as CUDA graphs on a GPU
     (``graph=None``: on CUDA only; ``False``: ``fit`` as the notebooks run it). Where the static step cannot
     train the setup, or capture fails before the first graph, it says why in one line and trains eagerly."""
-    from mnist_helpers.training import fit
-
     common = dict(step_scheduler_per_batch=step_scheduler_per_batch, label_smoothing=label_smoothing, ema=ema)
     if not (graph if graph is not None else next(model.parameters()).device.type == "cuda"):
         return fit(model, train_data, test_data, optimizer, scheduler, epochs=epochs, **common, **fit_args)

@@ -9,6 +9,7 @@ device and read once per epoch. ``fit`` runs it for some epochs and evaluates af
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -52,6 +53,17 @@ def _device_of(model: torch.nn.Module) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
+def progress_bar(iterable, desc: str):
+    """A tqdm bar over ``iterable`` that is removed when done; ``TQDM_DISABLE=1`` turns it off everywhere.
+
+    tqdm's notebook bar ignores ``TQDM_DISABLE`` (it sets ``disable=False`` itself), so the setting is
+    passed explicitly. ``scripts/test.sh`` sets it: under nbval, each update of a notebook bar is a
+    message that waits in a queue until the cell ends, and a long cell's messages overflow it.
+    """
+    return tqdm(iterable, desc=desc, leave=False, dynamic_ncols=True,
+                disable=os.environ.get("TQDM_DISABLE", "") not in ("", "0"))
+
+
 def _first_bad_loss(batch_losses: list) -> tuple[int, float] | None:
     for batch, value in enumerate(batch_losses):
         if not math.isfinite(value):
@@ -71,7 +83,7 @@ def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_
     model.train()
     device = _device_of(model)
     losses, corrects, sizes = [], [], []
-    for data, target in tqdm(loader, desc=desc, leave=False, dynamic_ncols=True):
+    for data, target in progress_bar(loader, desc):
         data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         output = model(data)

@@ -148,3 +148,15 @@ def test_part1s_notebook_loop_and_the_package_loop_make_the_same_steps(train_spl
     loss, acc = notebook_test(models[0], test)
     assert (loss, acc) == pytest.approx(evaluate(models[1], test), rel=1e-6)
     assert all(not torch.equal(p, q) for p, q in zip(models[0].parameters(), initial))  # the steps did move them
+
+
+def test_tqdm_disable_turns_off_the_notebook_progress_bar_too(monkeypatch):
+    # tqdm's notebook bar ignores TQDM_DISABLE by itself; under nbval its messages overflow the kernel's queue.
+    from tqdm.notebook import tqdm as notebook_tqdm
+    from mnist_helpers import training
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    assert not training.progress_bar(range(3), "train").disable
+    monkeypatch.setattr(training, "tqdm", notebook_tqdm)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert training.progress_bar(range(3), "train").disable
