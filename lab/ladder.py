@@ -1,11 +1,18 @@
 """The ladders of Parts 2 and 3: one change at a time, each rung measured on the validation split.
 
-    python -m lab.ladder --part part2        # results/ladder_part2.json
-    python -m lab.ladder --part part3        # results/ladder_part3.json
+    python -m lab.ladder --part part2                  # results/ladder_part2.json
+    python -m lab.ladder --part part3                  # results/ladder_part3.json
+    python -m lab.ladder --part part3 --leave-one-out  # results/leave_one_out_part3.json
+
+A ladder adds one ingredient at a time, so it measures each on a model that later rungs change.
+The leave-one-out study takes each ingredient out of the finished recipe instead, one at a time
+(and two that interact, together): its one rung is the recipe, its branches are the recipe less one thing.
 
 Each rung adds one change to the previous rung and is trained on the 50,000 training images of
 ``mnist_helpers.data.load_train_val`` and measured on its 10,000 validation images, on the same
-seeds (the same initial weights and batches for every rung, so the differences pair seed by seed).
+seeds (the same initial weights and first epoch's batches for every rung, so the differences pair seed by
+seed; the loader's one generator draws the shuffles and the augmentation, so after the first epoch a rung
+with other augmentation draws sees its batches in another order).
 The models are the notebooks' own (``scripts.notebook_code``), and every number of a recipe is read
 from the notebook that teaches it (``LR``, ``PEAK_LR``, ``EMA_DECAY``, ...), so the top rung of a ladder is
 the notebook's recipe. The file is written after every run, with the split, the CPU kind and the
@@ -26,7 +33,7 @@ from mnist_helpers import RandomRotateCrop, TensorLoader, count_parameters, ema_
 from mnist_helpers.cpu_kind import command_prefix, cpu_kind
 from mnist_helpers.data import SPLIT_SEED, VAL_SIZE, load_mnist_tensors, load_train_val, train_val_indices
 from mnist_helpers.paths import results_dir
-from mnist_helpers.results import device_description, load_results, save_results
+from mnist_helpers.results import device_description, leave_one_out_table, load_results, save_results
 
 from mnist_helpers.recipes import notebook_recipe
 from scripts.notebook_code import notebook_model
@@ -58,14 +65,18 @@ RECIPE_DEFAULTS = {
     "GENTLE_EPOCHS": 0,       # the last epochs train with rotation within ±GENTLE_DEGREES and no crop
     "GENTLE_DEGREES": 0,
 }
+# Keys a recipe holds only when set, so the recipes that leave them alone compare equal to the committed ones
+OPTIONAL_KEYS = {
+    "STEM_KERNEL": "the first convolution's kernel size (absent: the notebook's own)",
+}
 
 
 def recipe(**changes) -> dict:
-    """``RECIPE_DEFAULTS`` with ``changes``, as its JSON file will hold it (tuples become lists, so a recipe
-    read back from the file compares equal); an unknown name raises."""
-    unknown = set(changes) - set(RECIPE_DEFAULTS)
+    """``RECIPE_DEFAULTS`` with ``changes`` (which may also set ``OPTIONAL_KEYS``), as its JSON file will hold it
+    (tuples become lists, so a recipe read back from the file compares equal); an unknown name raises."""
+    unknown = set(changes) - set(RECIPE_DEFAULTS) - set(OPTIONAL_KEYS)
     if unknown:
-        raise KeyError(f"unknown recipe key(s) {sorted(unknown)}; known: {sorted(RECIPE_DEFAULTS)}")
+        raise KeyError(f"unknown recipe key(s) {sorted(unknown)}; known: {sorted(RECIPE_DEFAULTS) + sorted(OPTIONAL_KEYS)}")
     return json.loads(json.dumps({**RECIPE_DEFAULTS, **changes}))
 
 
@@ -146,6 +157,41 @@ def branches(part: str) -> list[dict]:
             for i, (change, base, r) in enumerate(found)]
 
 
+def leave_one_out(part: str) -> list[dict]:
+    """``part``'s finished recipe less one ingredient at a time, as branches of its one rung (the recipe):
+    ``{"branch", "change", "base", "recipe"}``. Each change says what "out" means for that ingredient."""
+    if part != "part3":
+        raise ValueError(f"no leave-one-out study for {part!r}; use 'part3'")
+    top = rungs(part)[-1]["recipe"]
+    constant_lr = notebook_recipe("part2")["LR"]
+    no_augmentation = {"DEGREES": 0, "CROP_PROB": 0.0, "GENTLE_EPOCHS": 0, "GENTLE_DEGREES": 0}
+    found = [
+        ("rotation out (DEGREES = 0 and GENTLE_DEGREES = 0; the crop stays)", {"DEGREES": 0, "GENTLE_DEGREES": 0}),
+        ("crop out (CROP_PROB = 0; the rotation stays)", {"CROP_PROB": 0.0}),
+        (f"schedule out (a constant rate of {constant_lr:g}, Part-2's, not tuned for this model, instead of the "
+         "warm-up, cosine and floor)",
+         {"LR": constant_lr, "PEAK_LR": None, "WARMUP_EPOCHS": None, "FLOOR_EPOCH": None}),
+        ("Nesterov out (plain momentum 0.9)", {"NESTEROV": False}),
+        ("EMA out (the live weights are evaluated)", {"EMA_DECAY": None}),
+        ("label smoothing out (LABEL_SMOOTHING = 0)", {"LABEL_SMOOTHING": 0.0}),
+        ("gentle epochs out (the full augmentation to the end: GENTLE_EPOCHS = 0)", {"GENTLE_EPOCHS": 0}),
+        ("5×5 stem out (a 3×3 first convolution: 128 parameters fewer; the maps run 26, 13, 11, 9, 4 wide)",
+         {"STEM_KERNEL": 3}),
+        ("augmentation out (no rotation, no crop, no gentle epochs)", no_augmentation),
+        ("augmentation and label smoothing out (both at once)", {**no_augmentation, "LABEL_SMOOTHING": 0.0}),
+    ]
+    return [{"branch": i, "change": change, "base": 0, "recipe": recipe(**{**top, **edit})}
+            for i, (change, edit) in enumerate(found)]
+
+
+def study(part: str, leave_out: bool = False) -> tuple[str, list[dict], list[dict]]:
+    """The file name, rungs and branches of ``part``'s ladder, or of its leave-one-out study."""
+    if leave_out:
+        top = rungs(part)[-1]
+        return f"leave_one_out_{part}", [{**top, "rung": 0, "change": "Part-3's model and recipe"}], leave_one_out(part)
+    return f"ladder_{part}", rungs(part), branches(part)
+
+
 def ladder_recipe(part: str) -> dict:
     """``part``'s recipe cell in the ladder's form (the model, its arguments and the recipe's names): the top
     rung of its ladder."""
@@ -188,11 +234,21 @@ def optimizer_schedule_ema(r: dict, model: torch.nn.Module, steps_per_epoch: int
     return optimizer, scheduler, ema
 
 
+def rung_model(r: dict) -> torch.nn.Module:
+    """Recipe ``r``'s model, with its initial weights drawn from torch's generator as it stands."""
+    model = notebook_model(r["MODEL"], r["NET"], **r["NET_ARGS"])
+    if "STEM_KERNEL" in r:  # drawn after the rest of the model, whose initial weights stay those of the recipe
+        stem = model.conv1
+        model.conv1 = torch.nn.Conv2d(stem.in_channels, stem.out_channels, r["STEM_KERNEL"], stride=stem.stride,
+                                      padding=stem.padding, bias=stem.bias is not None)
+    return model
+
+
 def train_rung(r: dict, seed: int, data: dict, device=torch.device("cpu"), keep: bool = False) -> dict:
     """Train one rung's recipe ``r`` with ``seed`` on ``data["train"]`` and validate on ``data["val"]`` each epoch;
     ``keep`` adds the trained ``model`` and its ``ema`` to the result."""
     set_seed(seed)
-    model = notebook_model(r["MODEL"], r["NET"], **r["NET_ARGS"]).to(device)
+    model = rung_model(r).to(device)
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
     augment, gentle = augmentations(r)
@@ -214,7 +270,8 @@ def train_rung(r: dict, seed: int, data: dict, device=torch.device("cpu"), keep:
 
 def run_summary(runs: dict, base: dict | None, val_images: int) -> dict | None:
     """Seed runs' summary: mean final validation accuracy, worst of the last 5 epochs, seconds per epoch and,
-    against ``base``'s runs, the validation images gained at the final epoch, paired seed by seed."""
+    against ``base``'s runs, the validation images gained at the final epoch (``images_gained``) and in the worst
+    of the last 5 epochs (``images_gained_last5``), paired seed by seed."""
     if not runs:
         return None
     finals = {s: run["final_val_acc"] for s, run in runs.items()}
@@ -222,10 +279,10 @@ def run_summary(runs: dict, base: dict | None, val_images: int) -> dict | None:
                "final_val_acc_mean": statistics.fmean(finals.values()),
                "worst_last5_val_acc": min(run["last5_min_val_acc"] for run in runs.values()),
                "seconds_per_epoch": statistics.fmean(run["seconds_per_epoch"] for run in runs.values())}
-    paired = [round((finals[s] - base[s]["final_val_acc"]) * val_images / 100) for s in finals if s in (base or {})]
-    if paired:
-        summary["images_gained"] = {"mean": statistics.fmean(paired), "min": min(paired), "max": max(paired),
-                                    "per_seed": paired}
+    for key, measure in (("images_gained", "final_val_acc"), ("images_gained_last5", "last5_min_val_acc")):
+        paired = [round((runs[s][measure] - base[s][measure]) * val_images / 100) for s in runs if s in (base or {})]
+        if paired:
+            summary[key] = {"mean": statistics.fmean(paired), "min": min(paired), "max": max(paired), "per_seed": paired}
     return summary
 
 
@@ -278,9 +335,10 @@ def with_runs(step: dict, pool: list, own: str) -> dict:
     return {**step, **({"runs_from": ", ".join(sources)} if sources else {}), "per_seed": runs}
 
 
-def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None) -> dict:
-    """Train every rung of ``part`` (or the rungs ``only``) on ``seeds``, resuming ``results/ladder_PART.json``."""
-    name = f"ladder_{part}"
+def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bool = False) -> dict:
+    """Train every rung of ``part`` (or the rungs ``only``) on ``seeds``, resuming ``results/ladder_PART.json``
+    (``leave_out``: its leave-one-out study, ``results/leave_one_out_PART.json``)."""
+    name, steps, off = study(part, leave_out)
     split = split_description()
     kind = cpu_kind()
     earlier = load_results(name) if (results_dir() / f"{name}.json").is_file() else None
@@ -293,13 +351,14 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None) -> dict:
     # every committed run on this split and CPU kind, by recipe: this ladder's, the other ladder's, the frontier screen's
     pool = [(r["recipe"], r["per_seed"], f"results/{name}.json") for r in
             (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
-    pool += committed_runs([f"ladder_{p}" for p in LADDERS if p != part] + ["frontier_screen"], split, kind)
+    others = [f"ladder_{p}" for p in LADDERS] + [f"leave_one_out_{p}" for p in LADDERS] + ["frontier_screen"]
+    pool += committed_runs([other for other in others if other != name], split, kind)
     ladder = {"about": __doc__.splitlines()[0], "part": part, "split": split, "cpu_kind": kind,
               "device": device_description(torch.device("cpu")), "torch_version": torch.__version__,
               "command": command, "last_epochs": LAST_EPOCHS, "rungs": []}
-    for r in rungs(part):
+    for r in steps:
         ladder["rungs"].append(with_runs(r, pool, f"results/{name}.json"))
-    ladder["branches"] = [with_runs(b, pool, f"results/{name}.json") for b in branches(part)]
+    ladder["branches"] = [with_runs(b, pool, f"results/{name}.json") for b in off]
     data = load_train_val()
     for rung in ladder["rungs"] + ladder["branches"]:
         if only is not None and rung.get("rung") not in only:
@@ -324,12 +383,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--rungs", type=int, nargs="+", default=None,
                         help="train only these rungs and no branch (default: every rung, then every branch)")
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="take each ingredient out of the finished recipe instead of climbing to it")
     args = parser.parse_args(argv)
     command = "python -m lab.ladder " + " ".join(argv if argv is not None else sys.argv[1:])
     command = command_prefix() + command
-    ladder = run_ladder(args.part, args.seeds, command=command, only=args.rungs)
-    path = save_results(f"ladder_{args.part}", ladder)
-    for rung in ladder["rungs"] + ladder["branches"]:
+    ladder = run_ladder(args.part, args.seeds, command=command, only=args.rungs, leave_out=args.leave_one_out)
+    path = save_results(study(args.part, args.leave_one_out)[0], ladder)
+    if args.leave_one_out:
+        print(leave_one_out_table(ladder))
+    for rung in [] if args.leave_one_out else ladder["rungs"] + ladder["branches"]:
         s = rung.get("summary")
         if s:
             gained = s.get("images_gained")

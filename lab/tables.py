@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from mnist_helpers.paths import repo_root
-from mnist_helpers.results import load_results
+from mnist_helpers.results import leave_one_out_table, load_results
 from mnist_helpers.targets import TARGETS
 from scripts.readme import PARTS, readme_problems, update_readme
 
@@ -124,6 +124,8 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
 
     blocks = {}
     has = lambda name: (folder / f"{name}.json").is_file()
+    if has("leave_one_out_part3"):
+        blocks["part3-leave-one-out"] = "```\n" + leave_one_out_table(load_results("leave_one_out_part3", folder)) + "\n```"
     if has("part3_no_gentle_seeds") and has("part3_lr02_seeds"):
         blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
             load_results("part3_lr02_seeds", folder), load_results("part3_no_gentle_seeds", folder),

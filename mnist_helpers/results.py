@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -211,11 +212,47 @@ def ladder_table(ladder: dict) -> str:
         gained = f"{g['mean']:+.1f} ({g['min']:+d} to {g['max']:+d})" if g else ""
         lines.append(f"{str(rung['rung']) + '. ' + rung['change']:<64} {s['params']:>6,} {s['final_val_acc_mean']:9.2f}% "
                      f"{s['worst_last5_val_acc']:14.2f}% {gained:>20}")
-    seeds = sorted({seed for rung in ladder["rungs"] for seed in rung.get("summary", {}).get("seeds", [])})
-    lines.append(f"validation split: {ladder['split']['val_images']:,} images held out of the training set "
-                 f"(trained on the other {ladder['split']['train_images']:,}); seeds {', '.join(map(str, seeds))}; "
-                 f"{ladder['cpu_kind']}")
-    return "\n".join(lines)
+    return "\n".join(lines + [_split_line(ladder, ladder["rungs"])])
+
+
+def _split_line(study: dict, steps: list) -> str:
+    """A ladder's or leave-one-out study's last line: its split, the seeds of ``steps``, its CPU kind."""
+    seeds = sorted({seed for step in steps for seed in step.get("summary", {}).get("seeds", [])})
+    return (f"validation split: {study['split']['val_images']:,} images held out of the training set (trained on the "
+            f"other {study['split']['train_images']:,}); seeds {', '.join(map(str, seeds))}; {study['cpu_kind']}")
+
+
+def earns_its_place(summary: dict) -> bool:
+    """The course's rule for keeping an ingredient, decided on the validation split. ``summary`` is that of the
+    recipe with the ingredient taken out (``lab.ladder``'s leave-one-out study): the ingredient earns its place when
+    taking it out cost images in the worst of the last 5 epochs, on average and on at least 4 of every 5 seeds."""
+    cost = [-gain for gain in summary["images_gained_last5"]["per_seed"]]
+    return statistics.fmean(cost) > 0 and sum(c > 0 for c in cost) >= math.ceil(0.8 * len(cost))
+
+
+def leave_one_out_table(study: dict) -> str:
+    """``lab.ladder``'s leave-one-out file as a table: what taking each ingredient out of the recipe cost in
+    validation images, at the final epoch and in the worst of the last 5 (mean over seeds, range from the
+    seed it cost least to the seed it cost most), and whether the ingredient earns its place."""
+    top = study["rungs"][0]
+    lines = [f"{'taken out':<48} {'images cost, final':>19} {'images cost, worst of last 5':>29} {'earns its place':>16}"]
+    for branch in study["branches"]:
+        s = branch.get("summary")
+        name = branch["change"].split(" (")[0].removesuffix(" out")
+        paired = len(s["images_gained_last5"]["per_seed"]) if s and "images_gained_last5" in s else 0
+        if paired < len(top.get("summary", {}).get("seeds", [])) or not paired:  # a verdict on every seed or none
+            lines.append(f"{name:<48} not measured yet ({paired} of the recipe's seeds)")
+            continue
+        cells = []
+        for key in ("images_gained", "images_gained_last5"):
+            g = s[key]
+            cells.append(f"{0.0 - g['mean']:+.1f} ({-g['max']:+d} to {-g['min']:+d})")  # 0.0 - : never '-0.0'
+        lines.append(f"{name:<48} {cells[0]:>19} {cells[1]:>29} {'yes' if earns_its_place(s) else 'no':>16}")
+    t = top.get("summary")
+    if t:
+        lines.append(f"the recipe itself: {t['final_val_acc_mean']:.2f}% mean final, worst of the last 5 epochs over its "
+                     f"seeds {t['worst_last5_val_acc']:.2f}%")
+    return "\n".join(lines + [_split_line(study, study["branches"])])
 
 
 def ladder_verdicts(ladder: dict) -> str:

@@ -3,9 +3,10 @@ which split, seeds and CPU kind they were measured on."""
 import copy
 
 import pytest
+import torch
 
-from mnist_helpers import plots
-from mnist_helpers.results import committed_results, ladder_table, ladder_verdicts
+from mnist_helpers import count_parameters, plots, set_seed
+from mnist_helpers.results import committed_results, earns_its_place, ladder_table, ladder_verdicts, leave_one_out_table
 from lab import ladder
 from mnist_helpers.recipes import notebook_recipe
 
@@ -74,6 +75,57 @@ def test_a_rung_trains_on_what_it_is_given_and_reports_validation_accuracy(train
     assert again["val_acc"] == run["val_acc"]  # a seed reproduces its run
 
 
+def test_a_3x3_stem_replaces_only_the_first_convolution(train_split):
+    stem_out = next(b for b in ladder.leave_one_out("part3") if "stem" in b["change"])["recipe"]
+    set_seed(100)
+    ours = ladder.rung_model(stem_out)
+    set_seed(100)
+    theirs = ladder.rung_model(ladder.rungs("part3")[-1]["recipe"])
+    assert ours.conv1.kernel_size == (3, 3) and count_parameters(ours) == count_parameters(theirs) - 8 * (25 - 9)
+    rest = {k: v for k, v in theirs.state_dict().items() if not k.startswith("conv1.")}
+    assert all(torch.equal(ours.state_dict()[k], v) for k, v in rest.items())  # the rest starts as the recipe's
+    assert ours.eval()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    data = {"train": (train_split.data[:256], train_split.targets[:256]),
+            "val": (train_split.data[-128:], train_split.targets[-128:])}
+    run = ladder.train_rung({**stem_out, "EPOCHS": 1, "WARMUP_EPOCHS": 0, "FLOOR_EPOCH": 1, "GENTLE_EPOCHS": 0}, 100, data)
+    assert run["params"] == 7954 - 8 * (25 - 9)
+
+
+# what taking each ingredient out may change in the finished recipe, and nothing else
+LEFT_OUT = {
+    "rotation": {"DEGREES", "GENTLE_DEGREES"}, "crop": {"CROP_PROB"},
+    "schedule": {"LR", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH"}, "Nesterov": {"NESTEROV"}, "EMA": {"EMA_DECAY"},
+    "label smoothing": {"LABEL_SMOOTHING"}, "gentle epochs": {"GENTLE_EPOCHS"}, "5×5 stem": {"STEM_KERNEL"},
+    "augmentation": {"DEGREES", "CROP_PROB", "GENTLE_EPOCHS", "GENTLE_DEGREES"},
+    "augmentation and label smoothing": {"DEGREES", "CROP_PROB", "GENTLE_EPOCHS", "GENTLE_DEGREES", "LABEL_SMOOTHING"},
+}
+
+
+def test_leave_one_out_takes_one_ingredient_out_of_the_finished_recipe_and_says_what_out_means():
+    top = ladder.rungs("part3")[-1]["recipe"]
+    found = ladder.leave_one_out("part3")
+    assert [b["change"].split(" out")[0] for b in found] == list(LEFT_OUT)
+    for branch, allowed in zip(found, LEFT_OUT.values()):
+        changed = {k for k in set(top) | set(branch["recipe"]) if top.get(k, "absent") != branch["recipe"].get(k, "absent")}
+        assert changed == allowed, (branch["change"], changed)
+        assert branch["base"] == 0 and "(" in branch["change"]  # what "out" means, in its own words
+    name, rungs, _ = ladder.study("part3", leave_out=True)
+    assert name == "leave_one_out_part3" and [r["recipe"] for r in rungs] == [top]
+    with pytest.raises(ValueError, match="part3"):
+        ladder.leave_one_out("part2")
+
+
+@pytest.mark.parametrize("per_seed, earns", [
+    ([-3, -5, -1, -2, -8], True),     # taking it out cost images on every seed
+    ([-3, -5, -1, 2, -8], True),      # on 4 of 5, and on average
+    ([-3, -5, 1, 2, -8], False),      # on 3 of 5
+    ([-1, -1, -1, -1, 9], False),     # on 4 of 5, but it gained on average
+    ([0, 0, 0, 0, 0], False),
+])
+def test_an_ingredient_earns_its_place_when_taking_it_out_costs_on_average_and_on_4_of_5_seeds(per_seed, earns):
+    assert earns_its_place({"images_gained_last5": {"per_seed": per_seed}}) is earns
+
+
 def test_the_summary_pairs_seeds_and_counts_validation_images():
     runs = lambda *accs: {str(s): {"final_val_acc": a, "last5_min_val_acc": a - 0.1, "params": 10, "seconds_per_epoch": 1.0}
                           for s, a in zip((100, 101), accs)}  # noqa: E731
@@ -85,6 +137,7 @@ def test_the_summary_pairs_seeds_and_counts_validation_images():
     assert "images_gained" not in lad["rungs"][0]["summary"]
     assert lad["rungs"][1]["summary"]["images_gained"]["per_seed"] == [20, 5]
     assert lad["rungs"][2]["summary"]["images_gained"]["per_seed"] == [-10, 10]
+    assert lad["rungs"][2]["summary"]["images_gained_last5"]["per_seed"] == [-10, 10]
     verdicts = ladder_verdicts(lad).splitlines()
     assert "bought 12 more validation images right on average, on each of the 2 seeds (from +5 to +20)" in verdicts[0]
     assert "bought nothing clear" in verdicts[1]
@@ -129,3 +182,33 @@ def test_the_ladders_seeds_are_not_the_seeds_the_course_reports():
 
     reported = {1} | {s for t in TARGETS.values() for s in (t.seeds or [])}
     assert not reported & set(ladder.SEEDS)
+
+
+def test_the_committed_leave_one_out_study_has_every_ingredient_on_every_seed():
+    committed = committed_results("leave_one_out_part3")
+    assert committed is not None, "results/leave_one_out_part3.json is missing: python -m lab.ladder --part part3 --leave-one-out"
+    name, rungs, branches = ladder.study("part3", leave_out=True)
+    assert [(r["change"], r["recipe"]) for r in committed["rungs"]] == [(r["change"], r["recipe"]) for r in rungs]
+    assert [(b["change"], b["recipe"]) for b in committed["branches"]] == [(b["change"], b["recipe"]) for b in branches]
+    assert committed["split"] == ladder.split_description() and committed["cpu_kind"]
+    assert committed["command"].endswith("python -m lab.ladder --part part3 --leave-one-out")
+    for step in committed["rungs"] + committed["branches"]:
+        assert set(step["per_seed"]) == {str(s) for s in ladder.SEEDS}, step["change"]
+    assert ladder.summarize(copy.deepcopy(committed)) == committed  # the summaries are those of the runs
+    table = leave_one_out_table(committed)
+    assert len(table.splitlines()) == 1 + len(branches) + 2 and "not measured" not in table
+
+
+def test_the_leave_one_out_table_says_what_taking_each_ingredient_out_cost():
+    def runs(*accs):
+        return {str(s): {"final_val_acc": a, "last5_min_val_acc": a - 0.05, "params": 10, "seconds_per_epoch": 1.0}
+                for s, a in zip(ladder.SEEDS, accs)}
+    study = {"split": {"val_images": 10_000, "train_images": 50_000}, "cpu_kind": "AVX2",
+             "rungs": [{"rung": 0, "change": "the recipe", "per_seed": runs(99.3, 99.3, 99.3, 99.3, 99.3)}],
+             "branches": [{"branch": 0, "base": 0, "change": "EMA out (no EMA)", "per_seed": runs(99.2, 99.25, 99.3, 99.1, 99.2)},
+                          {"branch": 1, "base": 0, "change": "crop out (no crop)", "per_seed": runs(99.4, 99.2, 99.3, 99.3, 99.3)},
+                          {"branch": 2, "base": 0, "change": "Nesterov out (plain)", "per_seed": {}}]}
+    lines = leave_one_out_table(ladder.summarize(study)).splitlines()
+    assert lines[1].split() == ["EMA", "+9.0", "(+0", "to", "+20)", "+9.0", "(+0", "to", "+20)", "yes"]  # it cost on 4 of 5 seeds
+    assert lines[2].split()[:2] == ["crop", "+0.0"] and lines[2].endswith("no")
+    assert "not measured yet" in lines[3] and "99.30% mean final" in lines[4] and "100, 101, 102, 103, 104" in lines[5]
