@@ -348,7 +348,7 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bo
     if earlier is not None and earlier.get("cpu_kind") != kind:
         raise RuntimeError(f"results/{name}.json was measured on {earlier.get('cpu_kind')}, this machine runs {kind}; "
                            f"a ladder keeps to one CPU kind (move the file away to start again)")
-    # every committed run on this split and CPU kind, by recipe: this ladder's, the other ladder's, the frontier screen's
+    # every committed run on this split and CPU kind, by recipe: this file's, the other ladders' and studies', the frontier screen's
     pool = [(r["recipe"], r["per_seed"], f"results/{name}.json") for r in
             (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
     others = [f"ladder_{p}" for p in LADDERS] + [f"leave_one_out_{p}" for p in LADDERS] + ["frontier_screen"]
@@ -392,12 +392,13 @@ def main(argv=None) -> int:
     path = save_results(study(args.part, args.leave_one_out)[0], ladder)
     if args.leave_one_out:
         print(leave_one_out_table(ladder))
-    for rung in [] if args.leave_one_out else ladder["rungs"] + ladder["branches"]:
-        s = rung.get("summary")
-        if s:
-            gained = s.get("images_gained")
-            print(f"{rung.get('rung', 'branch')}. {rung['change']}: {s['final_val_acc_mean']:.2f}% mean final, worst of last 5 "
-                  f"{s['worst_last5_val_acc']:.2f}%" + (f", {gained['mean']:+.1f} images" if gained else ""))
+    else:
+        for rung in ladder["rungs"] + ladder["branches"]:
+            s = rung.get("summary")
+            if s:
+                gained = s.get("images_gained")
+                print(f"{rung.get('rung', 'branch')}. {rung['change']}: {s['final_val_acc_mean']:.2f}% mean final, "
+                      f"worst of last 5 {s['worst_last5_val_acc']:.2f}%" + (f", {gained['mean']:+.1f} images" if gained else ""))
     print(f"wrote {path.relative_to(path.parents[1])}")
     return 0
 

@@ -240,7 +240,7 @@ def leave_one_out_table(study: dict) -> str:
         s = branch.get("summary")
         name = branch["change"].split(" (")[0].removesuffix(" out")
         paired = len(s["images_gained_last5"]["per_seed"]) if s and "images_gained_last5" in s else 0
-        if paired < len(top.get("summary", {}).get("seeds", [])) or not paired:  # a verdict on every seed or none
+        if not paired or paired < len(top.get("summary", {}).get("seeds", [])):  # a verdict on every seed or none
             lines.append(f"{name:<48} not measured yet ({paired} of the recipe's seeds)")
             continue
         cells = []
@@ -250,8 +250,10 @@ def leave_one_out_table(study: dict) -> str:
         lines.append(f"{name:<48} {cells[0]:>19} {cells[1]:>29} {'yes' if earns_its_place(s) else 'no':>16}")
     t = top.get("summary")
     if t:
+        finals = [run["final_val_acc"] for run in top["per_seed"].values()]
+        apart = round((max(finals) - min(finals)) * study["split"]["val_images"] / 100)
         lines.append(f"the recipe itself: {t['final_val_acc_mean']:.2f}% mean final, worst of the last 5 epochs over its "
-                     f"seeds {t['worst_last5_val_acc']:.2f}%")
+                     f"seeds {t['worst_last5_val_acc']:.2f}%; its seeds end {apart} images apart at the final epoch")
     return "\n".join(lines + [_split_line(study, study["branches"])])
 
 

@@ -211,4 +211,4 @@ def test_the_leave_one_out_table_says_what_taking_each_ingredient_out_cost():
     lines = leave_one_out_table(ladder.summarize(study)).splitlines()
     assert lines[1].split() == ["EMA", "+9.0", "(+0", "to", "+20)", "+9.0", "(+0", "to", "+20)", "yes"]  # it cost on 4 of 5 seeds
     assert lines[2].split()[:2] == ["crop", "+0.0"] and lines[2].endswith("no")
-    assert "not measured yet" in lines[3] and "99.30% mean final" in lines[4] and "100, 101, 102, 103, 104" in lines[5]
+    assert "not measured yet" in lines[3] and "99.30% mean final" in lines[4] and "0 images apart" in lines[4] and "100, 101, 102, 103, 104" in lines[5]
