@@ -40,6 +40,7 @@ from lab.benchmarks.step_breakdown import breakdown as step_breakdown
 from lab.benchmarks.step_breakdown import part3_setup
 from lab import RESULTS
 from mnist_helpers import TensorLoader, load_mnist_tensors, set_seed
+from mnist_helpers.recipes import notebook_recipe
 from mnist_helpers.results import device_description, save_results
 from lab.static_step import StaticStep
 from mnist_helpers.training import train_epoch
@@ -58,11 +59,12 @@ def synchronize(device: torch.device) -> None:
 def setup(part: str, device: torch.device, mode: str):
     """The notebook's loader, model, optimizer, scheduler, loss options and EMA for ``part``."""
     if part == "part1":
+        p1 = notebook_recipe("part1")  # the Part-1 notebook's batch size and rate, from its recipe cell
         set_seed(1)
         images, labels = load_mnist_tensors("train")
-        loader = TensorLoader(images, labels, 128, shuffle=True, seed=1, device=device)
+        loader = TensorLoader(images, labels, p1["BATCH_SIZE"], shuffle=True, seed=1, device=device)
         model = notebook_model("part1").to(device)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+        optimizer = torch.optim.SGD(model.parameters(), lr=p1["LR"], momentum=0.9)
         scheduler, smoothing, ema = None, 0.0, None
     else:  # the Part-3 notebook's own constants (batch size, peak LR, EMA decay, ...), read from the notebook
         loader, model, optimizer, scheduler, smoothing, ema = part3_setup(device)
