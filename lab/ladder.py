@@ -81,8 +81,9 @@ def recipe(**changes) -> dict:
 
 
 def _constants(part: str, *names: str) -> dict:
+    """``names`` from ``part``'s recipe cell; a name the cell leaves out takes ``RECIPE_DEFAULTS``'s value (off)."""
     recipe = notebook_recipe(part)
-    return {name: recipe[name] for name in names}
+    return {name: recipe[name] if name in recipe else RECIPE_DEFAULTS[name] for name in names}
 
 
 def rungs(part: str) -> list[dict]:
@@ -110,13 +111,13 @@ def rungs(part: str) -> list[dict]:
     elif part == "part3":
         augmented = {**part2_final, "DEGREES": p3["DEGREES"], "CROP_PROB": p3["CROP_PROB"], "CROP_SIZE": p3["CROP_SIZE"]}
         scheduled = {**augmented, "LR": None, "PEAK_LR": p3["PEAK_LR"], "WARMUP_EPOCHS": p3["WARMUP_EPOCHS"],
-                     "FLOOR_EPOCH": p3["FLOOR_EPOCH"], "NESTEROV": True}
+                     "FLOOR_EPOCH": p3["FLOOR_EPOCH"]}
         averaged = {**scheduled, "EMA_DECAY": p3["EMA_DECAY"]}
         steps = [
             ("Part-2's model and recipe", part2_final),
             (f"+ augmentation (rotation ±{p3['DEGREES']:g}°, a {p3['CROP_SIZE']}×{p3['CROP_SIZE']} crop "
              f"with p = {p3['CROP_PROB']:g})", augmented),
-            (f"+ the warm-up/cosine/floor schedule, peak {p3['PEAK_LR']:g}, Nesterov momentum", scheduled),
+            (f"+ the warm-up/cosine/floor schedule, peak {p3['PEAK_LR']:g}", scheduled),
             (f"+ the EMA of the weights (decay {p3['EMA_DECAY']:g})", averaged),
         ]
         if p3["LABEL_SMOOTHING"]:  # a rung only while the notebook's recipe smooths its labels (a branch otherwise)
@@ -124,11 +125,11 @@ def rungs(part: str) -> list[dict]:
             steps.append((f"+ label smoothing {p3['LABEL_SMOOTHING']:g}", averaged))
         designed = {**averaged, "MODEL": "part3", "NET_ARGS": {}, "CHANNELS_LAST": True,
                     "BATCH_SIZE": p3["BATCH_SIZE"], "EPOCHS": p3["EPOCHS"]}
-        steps += [
-            ("the < 8,000-parameter design (5×5 stem, no dropout)", designed),
-            (f"+ the gentle last {p3['GENTLE_EPOCHS']} epochs: Part-3's model and recipe",
-             {**designed, "GENTLE_EPOCHS": p3["GENTLE_EPOCHS"], "GENTLE_DEGREES": p3["GENTLE_DEGREES"]}),
-        ]
+        steps.append(("the < 8,000-parameter design (5×5 stem, no dropout)", designed))
+        if p3["GENTLE_EPOCHS"]:  # a rung only while the notebook's recipe has gentle last epochs
+            steps.append((f"+ the gentle last {p3['GENTLE_EPOCHS']} epochs",
+                          {**designed, "GENTLE_EPOCHS": p3["GENTLE_EPOCHS"], "GENTLE_DEGREES": p3["GENTLE_DEGREES"]}))
+        steps[-1] = (steps[-1][0] + ": Part-3's model and recipe", steps[-1][1])
     else:
         raise ValueError(f"no ladder for {part!r}; use 'part2' or 'part3'")
     return [{"rung": i, "change": change, "recipe": recipe(**r)} for i, (change, r) in enumerate(steps)]
@@ -145,7 +146,8 @@ def branches(part: str) -> list[dict]:
                   {**steps[0]["recipe"], "LR": higher})]
     elif part == "part3":
         top = steps[-1]["recipe"]
-        found = [("Part-3 without augmentation (DEGREES = 0, CROP_PROB = 0, GENTLE_DEGREES = 0)", len(steps) - 1,
+        found = [("Part-3 without augmentation (DEGREES = 0, CROP_PROB = 0" + (", GENTLE_DEGREES = 0)" if top["GENTLE_EPOCHS"]
+                                                                              else ")"), len(steps) - 1,
                   {**top, "DEGREES": 0, "CROP_PROB": 0.0, "GENTLE_DEGREES": 0, "GENTLE_EPOCHS": 0})]
         if top["LABEL_SMOOTHING"]:
             found.append(("Part-3 without label smoothing (LABEL_SMOOTHING = 0)", len(steps) - 1,
@@ -165,21 +167,25 @@ def leave_one_out(part: str) -> list[dict]:
     top = rungs(part)[-1]["recipe"]
     constant_lr = notebook_recipe("part2")["LR"]
     no_augmentation = {"DEGREES": 0, "CROP_PROB": 0.0, "GENTLE_EPOCHS": 0, "GENTLE_DEGREES": 0}
-    found = [
-        ("rotation out (DEGREES = 0 and GENTLE_DEGREES = 0; the crop stays)", {"DEGREES": 0, "GENTLE_DEGREES": 0}),
-        ("crop out (CROP_PROB = 0; the rotation stays)", {"CROP_PROB": 0.0}),
-        (f"schedule out (a constant rate of {constant_lr:g}, Part-2's, not tuned for this model, instead of the "
-         "warm-up, cosine and floor)",
-         {"LR": constant_lr, "PEAK_LR": None, "WARMUP_EPOCHS": None, "FLOOR_EPOCH": None}),
-        ("Nesterov out (plain momentum 0.9)", {"NESTEROV": False}),
-        ("EMA out (the live weights are evaluated)", {"EMA_DECAY": None}),
-        ("label smoothing out (LABEL_SMOOTHING = 0)", {"LABEL_SMOOTHING": 0.0}),
-        ("gentle epochs out (the full augmentation to the end: GENTLE_EPOCHS = 0)", {"GENTLE_EPOCHS": 0}),
-        ("5×5 stem out (a 3×3 first convolution: 128 parameters fewer; the maps run 26, 13, 11, 9, 4 wide)",
+    rotation_out = {"DEGREES": 0, "GENTLE_DEGREES": 0} if top["GENTLE_EPOCHS"] else {"DEGREES": 0}
+    found = [  # (the ingredient is in the recipe, what "out" means, the change)
+        (top["DEGREES"], "rotation out (" + " and ".join(f"{k} = 0" for k in rotation_out) + "; the crop stays)",
+         rotation_out),
+        (top["CROP_PROB"], "crop out (CROP_PROB = 0; the rotation stays)", {"CROP_PROB": 0.0}),
+        (top["PEAK_LR"], f"schedule out (a constant rate of {constant_lr:g}, Part-2's, not tuned for this model, instead "
+         "of the warm-up, cosine and floor)", {"LR": constant_lr, "PEAK_LR": None, "WARMUP_EPOCHS": None, "FLOOR_EPOCH": None}),
+        (top["NESTEROV"], "Nesterov out (plain momentum 0.9)", {"NESTEROV": False}),
+        (top["EMA_DECAY"], "EMA out (the live weights are evaluated)", {"EMA_DECAY": None}),
+        (top["LABEL_SMOOTHING"], "label smoothing out (LABEL_SMOOTHING = 0)", {"LABEL_SMOOTHING": 0.0}),
+        (top["GENTLE_EPOCHS"], "gentle epochs out (the full augmentation to the end: GENTLE_EPOCHS = 0)", {"GENTLE_EPOCHS": 0}),
+        (True, "5×5 stem out (a 3×3 first convolution: 128 parameters fewer; the maps run 26, 13, 11, 9, 4 wide)",
          {"STEM_KERNEL": 3}),
-        ("augmentation out (no rotation, no crop, no gentle epochs)", no_augmentation),
-        ("augmentation and label smoothing out (both at once)", {**no_augmentation, "LABEL_SMOOTHING": 0.0}),
+        (top["DEGREES"] and top["CROP_PROB"], "augmentation out (no rotation, no crop"
+         + (", no gentle epochs)" if top["GENTLE_EPOCHS"] else ")"), no_augmentation),
+        (top["DEGREES"] and top["LABEL_SMOOTHING"], "augmentation and label smoothing out (both at once)",
+         {**no_augmentation, "LABEL_SMOOTHING": 0.0}),
     ]
+    found = [(change, edit) for present, change, edit in found if present]
     return [{"branch": i, "change": change, "base": 0, "recipe": recipe(**{**top, **edit})}
             for i, (change, edit) in enumerate(found)]
 

@@ -3,7 +3,7 @@
 ``python -m lab.sweep`` runs the Part-3 notebook for seeds 0-11 (through ``$MNIST_SEED``)
 on a scratch copy whose images, results and models go to a temporary folder, so the
 committed run is left untouched, and writes ``results/part3_seeds.json`` after every seed,
-with each seed's device and torch version. ``--add`` keeps the seeds already in the file
+with each seed's device and torch version and the recipe it trained with. ``--add`` keeps the seeds already in the file
 (to resume a sweep, or to add seeds run elsewhere); ``--seeds 20 21 --name NAME`` tries
 other seeds without touching the README and docs tables; ``--part part4`` sweeps the Part-4 notebook
 (seeds 0-4, ``results/part4_seeds.json``). Run as AVX2 (``bash scripts/as_avx2.sh python -m lab.sweep ...``, or on an AVX2 machine),
@@ -27,6 +27,7 @@ from nbclient.exceptions import CellExecutionError
 
 from mnist_helpers.cpu_kind import KIND_SUFFIXES, command_prefix, cpu_kind, kind_suffix
 from mnist_helpers.paths import results_dir
+from mnist_helpers.recipes import trains_with
 from mnist_helpers.results import load_results, save_results
 from mnist_helpers.targets import TARGETS, worst_of_last
 
@@ -163,16 +164,21 @@ def main(argv=None) -> int:
     seeds = args.seeds if args.seeds is not None else list(TARGETS[args.part].seeds or [1])
     notebook, = notebook_paths(f"{args.part}_*.ipynb")
     kept = {}
+    about_recipe = trains_with(args.part)
     if args.add and (results_dir() / f"{name}.json").is_file():
         earlier = load_results(name)
         if earlier.get("cpu_kind", kind).split()[0] != kind.split()[0]:
             parser.error(f"results/{name}.json was made on {earlier['cpu_kind']}, this machine runs {kind}: "
                          f"a sweep keeps to one CPU kind (bash scripts/as_avx2.sh runs a command as AVX2)")
+        if earlier.get("recipe") != about_recipe:
+            parser.error(f"results/{name}.json ran another recipe than the notebook's (or did not record one): "
+                         f"sweep again without --add, or under another --name")
         kept = earlier["per_seed"]
         seeds = [s for s in seeds if str(s) not in kept]
         print(f"keeping seeds {', '.join(kept)} of results/{name}.json; running {seeds or 'none'}")
-    # the command behind the file, and the CPU kind it ran as, are stored with it
-    about = {"cpu_kind": kind, "command": "python -m lab.sweep " + " ".join(argv if argv is not None else sys.argv[1:])}
+    # the command behind the file, the CPU kind it ran as and the recipe it trained with are stored with it
+    about = {"cpu_kind": kind, "command": "python -m lab.sweep " + " ".join(argv if argv is not None else sys.argv[1:]),
+             "recipe": about_recipe}
     about["command"] = command_prefix() + about["command"]
     if kept:  # the runs kept came from the earlier commands
         about["command"] = f"{earlier.get('command', 'python -m lab.sweep (command not recorded)')}; {about['command']}"

@@ -130,14 +130,17 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
         blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
             load_results("part3_lr02_seeds", folder), load_results("part3_no_gentle_seeds", folder),
             "peak LR 0.2", "peak LR 0.8") + "\n```"
-    if has("part3_no_gentle_seeds") and has("part3_seeds"):
+    if has("leave_one_out_part3_unpruned"):
+        blocks["part3-leave-one-out-unpruned"] = "```\n" + leave_one_out_table(
+            load_results("leave_one_out_part3_unpruned", folder)) + "\n```"
+    if has("part3_no_gentle_seeds") and has("part3_unpruned_seeds"):
         blocks["part3-gentle-seeds"] = "```\n" + paired_sweep_table(
-            load_results("part3_no_gentle_seeds", folder), load_results("part3_seeds", folder),
-            "full augmentation", "Part-3 now") + "\n```"
-    if has("part3_no_smoothing_seeds") and has("part3_seeds"):
+            load_results("part3_no_gentle_seeds", folder), load_results("part3_unpruned_seeds", folder),
+            "full augmentation", "gentle epochs") + "\n```"
+    if has("part3_no_smoothing_seeds") and has("part3_unpruned_seeds"):
         blocks["part3-smoothing-seeds"] = "```\n" + paired_sweep_table(
-            load_results("part3_no_smoothing_seeds", folder), load_results("part3_seeds", folder),
-            "no label smoothing", "Part-3 now") + "\n```"
+            load_results("part3_no_smoothing_seeds", folder), load_results("part3_unpruned_seeds", folder),
+            "no label smoothing", "smoothing 0.1") + "\n```"
     screen_file = LAB / "fast_recipe" / "screen.json"
     if screen_file.is_file():
         from lab.experiment_tables import speed_screen_table

@@ -248,6 +248,33 @@ def ladder(ladder: dict, title: str | None = None, save: str | None = None):
     return fig
 
 
+def leave_one_out(study: dict, title: str | None = None, save: str | None = None):
+    """``lab.ladder``'s leave-one-out file: what taking each ingredient out of the recipe cost in the worst of the
+    last 5 validation epochs, one dot per seed and a bar for the mean; green where the ingredient earns its place
+    (``mnist_helpers.results.earns_its_place``)."""
+    from .results import earns_its_place, _ingredient
+
+    rows = [b for b in study["branches"] if "images_gained_last5" in b.get("summary", {})]
+    if not rows:
+        raise ValueError("the study has no measured branches: run python -m lab.ladder --leave-one-out first")
+    y = np.arange(len(rows))[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.4))
+    for yi, b in zip(y, rows):
+        cost = [-g for g in b["summary"]["images_gained_last5"]["per_seed"]]
+        ax.barh(yi, np.mean(cost), color="tab:green" if earns_its_place(b["summary"]) else "tab:gray", alpha=0.6)
+        ax.plot(cost, [yi] * len(cost), "o", color="black", ms=4)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [_ingredient(b) for b in rows], fontsize=9)
+    ax.set_xlabel(f"validation images lost by taking it out, of {study['split']['val_images']:,} (worst of the last 5 "
+                  "epochs)\nbar: mean over seeds; dots: one per seed; green: earns its place by the rule")
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title(title or f"each ingredient taken out of {study['part'].replace('part', 'Part-')}'s recipe "
+                          f"({len(rows[0]['summary']['seeds'])} seeds, validation split)")
+    fig.tight_layout()
+    save_figure(fig, save)
+    return fig
+
+
 def confusion_matrix(preds, targets, num_classes: int = 10, save: str | None = None):
     """Counts of true (rows) versus predicted (columns) labels."""
     p, t = torch.as_tensor(preds).long(), torch.as_tensor(targets).long()

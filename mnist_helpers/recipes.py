@@ -50,3 +50,9 @@ def notebook_recipe(part: str, **changes) -> dict:
     if unknown:
         raise KeyError(f"{part}'s recipe has no {', '.join(sorted(unknown))}; it has {', '.join(recipe)}")
     return {**recipe, **changes}
+
+
+def trains_with(part: str) -> dict:
+    """The recipe ``part``'s notebook trains with: its own recipe cell, or Part-3's for Part-4, which takes it
+    unchanged. A sweep stores it, so that a sweep of another recipe is not read as this one's."""
+    return notebook_recipe("part3" if part == "part4" else part)

@@ -154,13 +154,20 @@ def frontier_text(points) -> str:
 def committed_sweeps_text(name: str, target, label: str = "committed sweep", beyond: bool = False) -> str:
     """One line per CPU kind for a committed sweep, ``results/<name>.json`` (AVX-512) and ``<name>_avx2.json``
     (AVX2): how it stands against ``target``, and its seconds per training epoch on that kind (the median over
-    the seeds of each run's median).
+    the seeds of each run's median). A sweep that stores another recipe than the notebook's is named, not read.
     ``beyond``: the sweep ran seeds other than the target's, so it counts the seeds that hold."""
+    from .recipes import trains_with
+
+    recipe = trains_with(name.split("_")[0])
     lines = []
     for suffix, kind in KIND_SUFFIXES.items():
         sweep = committed_results(name + suffix)
         if sweep is None:
             lines.append(f"{label} on {kind}: none (results/{name + suffix}.json; see docs/results.md for its command)")
+            continue
+        if sweep.get("recipe", recipe) != recipe:
+            lines.append(f"{label} on {kind}: results/{name + suffix}.json ran another recipe than the notebook's; "
+                         f"its command reruns it: {sweep.get('command', 'python -m lab.sweep')}")
             continue
         seconds = statistics.median(r["seconds_per_epoch"] for r in sweep["per_seed"].values())
         if beyond:
@@ -170,6 +177,24 @@ def committed_sweeps_text(name: str, target, label: str = "committed sweep", bey
             verdict = target.sweep_verdict(sweep)
         lines.append(f"{label} on {kind}: {verdict}; {seconds:.1f} s per training epoch")
     return "\n".join(lines)
+
+
+def sweeps_margin_text(name: str, target) -> str:
+    """The committed sweeps ``results/<name>*.json`` of every CPU kind pooled: their mean final test accuracy minus
+    3 standard deviations, where nearly every seed on every machine should land, against ``target``."""
+    from .recipes import trains_with
+
+    recipe = trains_with(name.split("_")[0])
+    sweeps = {kind: committed_results(name + suffix) for suffix, kind in KIND_SUFFIXES.items()}
+    sweeps = {kind: s for kind, s in sweeps.items() if s is not None and s.get("recipe", recipe) == recipe}
+    finals = [run["final_test_acc"] for s in sweeps.values() for run in s["per_seed"].values()]
+    if len(finals) < 2:
+        return f"margin: fewer than 2 committed runs of this recipe in results/{name}*.json"
+    mean, std = statistics.fmean(finals), statistics.stdev(finals)
+    where = ", ".join(f"{kind} {len(s['per_seed'])}" for kind, s in sweeps.items())
+    return (f"margin over the {len(finals)} committed runs ({where}): mean final {mean:.2f}%, standard deviation "
+            f"{std:.3f} points; mean - 3 sd = {mean - 3 * std:.2f}%, {'above' if mean - 3 * std >= target.accuracy else 'BELOW'} "
+            f"the target's {target.accuracy}%")
 
 
 def per_class_accuracy(preds, targets, num_classes: int = 10) -> dict:
@@ -238,7 +263,7 @@ def leave_one_out_table(study: dict) -> str:
     lines = [f"{'taken out':<48} {'images cost, final':>19} {'images cost, worst of last 5':>29} {'earns its place':>16}"]
     for branch in study["branches"]:
         s = branch.get("summary")
-        name = branch["change"].split(" (")[0].removesuffix(" out")
+        name = _ingredient(branch)
         paired = len(s["images_gained_last5"]["per_seed"]) if s and "images_gained_last5" in s else 0
         if not paired or paired < len(top.get("summary", {}).get("seeds", [])):  # a verdict on every seed or none
             lines.append(f"{name:<48} not measured yet ({paired} of the recipe's seeds)")
@@ -255,6 +280,29 @@ def leave_one_out_table(study: dict) -> str:
         lines.append(f"the recipe itself: {t['final_val_acc_mean']:.2f}% mean final, worst of the last 5 epochs over its "
                      f"seeds {t['worst_last5_val_acc']:.2f}%; its seeds end {apart} images apart at the final epoch")
     return "\n".join(lines + [_split_line(study, study["branches"])])
+
+
+def _ingredient(branch: dict) -> str:
+    """The ingredient a leave-one-out branch takes out: ``"rotation"`` of ``"rotation out (DEGREES = 0)"``."""
+    return branch["change"].split(" (")[0].removesuffix(" out")
+
+
+def taken_out_text(study: dict, ingredient: str) -> str:
+    """What taking ``ingredient`` (a row of ``leave_one_out_table``: "rotation", "EMA", ...) out of the recipe did
+    to the worst of the last 5 validation epochs, paired seed by seed, as a sentence (for the exercises)."""
+    found = [b for b in study["branches"] if _ingredient(b) == ingredient]
+    if not found:
+        raise KeyError(f"no {ingredient!r} in this study; it takes out {', '.join(map(_ingredient, study['branches']))}")
+    summary = found[0].get("summary") or {}
+    if "images_gained_last5" not in summary:
+        return f"{found[0]['change']}: not measured yet (python -m lab.ladder --part {study['part']} --leave-one-out)"
+    cost = [-gain for gain in summary["images_gained_last5"]["per_seed"]]
+    mean = statistics.fmean(cost)
+    effect = f"cost {mean:.1f} validation images" if mean >= 0 else f"gained {-mean:.1f} validation images"
+    place = "earns its place" if earns_its_place(summary) else "does not earn its place"
+    return (f"taking {found[0]['change']}: {effect} on average in the worst of the last 5 epochs (from {min(cost):+d} to "
+            f"{max(cost):+d}; fewer right on {sum(c > 0 for c in cost)} of {len(cost)} seeds), so by the rule the "
+            f"{ingredient} {place}")
 
 
 def ladder_verdicts(ladder: dict) -> str:

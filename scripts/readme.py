@@ -40,9 +40,9 @@ def adds(part: str, run: dict) -> str:
                 f"kernel, {notebook_recipe('part2')['DROPOUT']:.0%} dropout; a ladder measures each")
     r = notebook_recipe("part3")
     if part == "part3":
-        gentle = (f", gentler for the last {r['GENTLE_EPOCHS']} epochs" if r["GENTLE_EPOCHS"] else "")
-        return (f"rotation ±{r['DEGREES']}° and a {r['CROP_SIZE']}×{r['CROP_SIZE']} centre crop (p = {r['CROP_PROB']:g})"
-                f"{gentle}; a warm-up/cosine LR schedule" + (", averaged weights" if r["EMA_DECAY"] else ""))
+        return (f"rotation ±{r['DEGREES']}° and a {r['CROP_SIZE']}×{r['CROP_SIZE']} centre crop (p = {r['CROP_PROB']:g}); "
+                "a warm-up/cosine LR schedule" + (", averaged weights" if r["EMA_DECAY"] else "")
+                + "; each idea taken out once, to see what it bought")
     return ("Part-3's layout and recipe at several widths, and a second family with depthwise-separable "
             f"convolutions: parameters against accuracy; trains width {run['width']:g}")
 
@@ -115,7 +115,17 @@ def seeds_table(folder: Path, name: str = "part3_seeds") -> str:
     return "\n".join(rows)
 
 
-def extra_seeds_table(folder: Path, names=("part4_more_seeds", "part4_more_seeds_avx2", "part4_w095_seeds")) -> str:
+def not_swept_text(name: str) -> str:
+    """What a seeds block says while its sweep of the current recipe is not committed."""
+    part, suffix = name.split("_")[0], name.removeprefix(name.split("_seeds")[0] + "_seeds")
+    kind = KIND_SUFFIXES.get(suffix, suffix)
+    unpruned = name.replace(f"{part}_", f"{part}_unpruned_", 1)
+    return (f"Not swept on {kind} with the current recipe yet: `python -m lab.sweep --part {part}` on such a machine "
+            f"writes `results/{name}.json`. The recipe Part-3 was pruned from was swept there: "
+            f"`results/{unpruned}.json`.")
+
+
+def extra_seeds_table(folder: Path, names=("part4_more_seeds", "part4_more_seeds_avx2")) -> str:
     """Part-4 members on seeds beyond the target's: one row per run, from each of ``names`` that exists."""
     rows = [f"| file | width | params | seed | final test acc | worst of last 5 | holds {FRONTIER_BAR}% | "
             f"holds the target, {TARGETS['part4'].accuracy}% |", "|---|---:|---:|---:|---:|---:|---|---|"]
@@ -218,6 +228,9 @@ def parts_table(folder: Path) -> str:
         sweeps = kind_sweeps(folder, f"{name}_seeds")
         if sweeps:
             seeds = runs_held_text(target, sweeps, judged=bool(target.seeds))
+            missing = [kind for kind in KIND_SUFFIXES.values() if kind not in sweeps]
+            if missing:
+                seeds += f"; not swept on {' or '.join(missing)} yet"
             more = kind_sweeps(folder, f"{name}_more_seeds")  # the same model on seeds beyond the target's
             if more:
                 seeds += "; beyond the target, " + runs_held_text(target, more, judged=False)
@@ -253,6 +266,12 @@ def course_notes(folder: Path) -> str:
                     f"last 5 epochs: the mean is {'met' if mean >= goal['mean_final_test_acc'] else 'not met'} "
                     f"({mean:.2f}%), the worst seed {'met' if worst >= goal['worst_last5_min_test_acc'] else 'not met'} "
                     f"({worst:.2f}%).")
+    finals = [run["final_test_acc"] for s in kind_sweeps(folder, "part3_seeds").values() for run in s["per_seed"].values()]
+    if len(finals) > 1:
+        floor = statistics.fmean(finals) - 3 * statistics.stdev(finals)
+        rows.append(f"Part-3's {len(finals)} committed runs pooled: mean final {statistics.fmean(finals):.2f}%, standard "
+                    f"deviation {statistics.stdev(finals):.3f} points; mean - 3 sd = {floor:.2f}%, "
+                    f"{'above' if floor >= TARGETS['part3'].accuracy else 'below'} the target's {TARGETS['part3'].accuracy}%.")
     if kind_sweeps(folder, "part3_seeds"):
         rows.append(f"A Part-3 training epoch takes about {epoch_seconds_text('part3', folder)}.")
     small = [p for name in ("part4_frontier", "part4_separable", "frontier_confirm") if (folder / f"{name}.json").is_file()
@@ -315,23 +334,20 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     folder = folder or _results_folder()
     has = lambda name: (folder / f"{name}.json").is_file()
     blocks = {"parts": parts_table(folder), "course-notes": course_notes(folder), "results": results_table(folder)}
-    if has("part3_seeds"):
-        blocks["seeds"] = seeds_table(folder)
-    if has("part3_seeds_avx2"):
-        blocks["seeds-avx2"] = seeds_table(folder, "part3_seeds_avx2")
+    for block, name in (("seeds", "part3_seeds"), ("seeds-avx2", "part3_seeds_avx2"), ("part4-seeds", "part4_seeds"),
+                        ("part4-seeds-avx2", "part4_seeds_avx2")):
+        blocks[block] = seeds_table(folder, name) if has(name) else not_swept_text(name)
     blocks["run-margins"] = run_margins_table(folder)
     for part in ("part1", "part2"):  # targets on the notebook's own seed, swept on more seeds on a kind
         for suffix in KIND_SUFFIXES:
             if has(f"{part}_seeds{suffix}") and len(load_results(f"{part}_seeds{suffix}", folder)["per_seed"]) > 1:
                 blocks[f"{part}-seeds{suffix.replace('_', '-')}"] = seeds_table(folder, f"{part}_seeds{suffix}")
     for part in ("part2", "part3"):
-        if has(f"ladder_{part}"):
-            blocks[f"ladder-{part}"] = "```\n" + ladder_table(load_results(f"ladder_{part}", folder)) + "\n```"
-    if has("part4_seeds"):
-        blocks["part4-seeds"] = seeds_table(folder, "part4_seeds")
-    if has("part4_seeds_avx2"):
-        blocks["part4-seeds-avx2"] = seeds_table(folder, "part4_seeds_avx2")
-    if has("part4_more_seeds"):
+        blocks[f"ladder-{part}"] = ("```\n" + ladder_table(load_results(f"ladder_{part}", folder)) + "\n```"
+                                    if has(f"ladder_{part}") else
+                                    f"Not measured for the current recipe yet: `python -m lab.ladder --part {part}` writes "
+                                    f"`results/ladder_{part}.json`.")
+    if has("part4_more_seeds") or has("part4_more_seeds_avx2"):
         blocks["part4-more-seeds"] = extra_seeds_table(folder)
     if has("part4_frontier"):
         blocks["frontier"] = frontier_table(folder)

@@ -70,15 +70,29 @@ def test_committed_results_meet_the_targets(path):
     assert len(r["history"]["test_acc"]) == r["epochs"]
 
 
-def _part3_sweep():
-    if not (RESULTS / "part3_seeds.json").is_file():
-        pytest.skip("results/part3_seeds.json is not committed yet (Part-3 is in progress)")
-    return load_results("part3_seeds", RESULTS)
+def _committed_sweep(name: str) -> dict:
+    """``results/NAME.json``; a sweep not run yet on its CPU kind is a skip that says so, not a pass."""
+    if not (RESULTS / f"{name}.json").is_file():
+        pytest.skip(f"results/{name}.json is not committed: python -m lab.sweep on a machine of its CPU kind writes it")
+    return load_results(name, RESULTS)
 
 
-def test_seed_sweep_covers_seeds_0_to_11_and_its_summary_matches_its_runs():
+SWEEP_SUFFIXES = ["", "_avx2"]  # mnist_helpers.cpu_kind.KIND_SUFFIXES: AVX-512, AVX2
+
+
+@pytest.mark.parametrize("name", ["part3_seeds", "part3_seeds_avx2", "part4_seeds", "part4_seeds_avx2",
+                                  "part4_more_seeds", "part4_more_seeds_avx2"])
+def test_a_committed_sweep_ran_the_recipe_the_notebook_has_now(name):
+    from mnist_helpers.recipes import trains_with
+
+    sweep = _committed_sweep(name)
+    assert sweep["recipe"] == trains_with(name.split("_")[0]), f"results/{name}.json ran another recipe: {sweep['command']}"
+
+
+@pytest.mark.parametrize("suffix", SWEEP_SUFFIXES)
+def test_seed_sweep_covers_seeds_0_to_11_and_its_summary_matches_its_runs(suffix):
     from lab.sweep import summarize_seeds
-    sweep = _part3_sweep()
+    sweep = _committed_sweep("part3_seeds" + suffix)
     assert tuple(sweep["seeds"]) == TARGETS["part3"].seeds == tuple(int(s) for s in sweep["per_seed"])
     assert {k: sweep[k] for k in summarize_seeds(sweep["per_seed"])} == summarize_seeds(sweep["per_seed"])
     for run in sweep["per_seed"].values():
@@ -87,7 +101,8 @@ def test_seed_sweep_covers_seeds_0_to_11_and_its_summary_matches_its_runs():
 
 
 def test_every_seed_of_the_part3_sweep_holds_the_target():
-    sweep = _part3_sweep()
+    """On AVX-512; the AVX2 sweep's verdict is reported (README, Part-3's Result), as missed where it misses."""
+    sweep = _committed_sweep("part3_seeds")
     assert all(TARGETS["part3"].problems(s["params"], s["test_acc"]) == [] for s in sweep["per_seed"].values())
     assert TARGETS["part3"].sweep_verdict(sweep).endswith("target met on every seed")
 
@@ -183,7 +198,7 @@ def test_each_recipe_is_defined_once_in_its_notebooks_recipe_cell():
     from mnist_helpers.recipes import notebook_recipe
 
     p3 = notebook_recipe("part3")
-    assert 0 < p3["LABEL_SMOOTHING"] < 1 and 0 < p3["EMA_DECAY"] < 1 and 0 <= p3["WARMUP_EPOCHS"] < p3["FLOOR_EPOCH"] <= 15
+    assert 0 < p3["EMA_DECAY"] < 1 and 0 <= p3["WARMUP_EPOCHS"] < p3["FLOOR_EPOCH"] <= p3["EPOCHS"] <= 15
     with pytest.raises(KeyError, match="has no PEAK_RATE"):
         notebook_recipe("part3", PEAK_RATE=0.2)  # an unknown name raises
     assert notebook_recipe("part3", PEAK_LR=0.2)["PEAK_LR"] == 0.2
@@ -201,10 +216,11 @@ def test_part4s_sweep_trains_the_committed_runs_model_and_holds():
     from scripts.notebook_code import notebook_model
     from mnist_helpers import count_parameters
 
-    sweep = load_results("part4_seeds", RESULTS)
     default = notebook_model("part4", width=load_results("part4", RESULTS)["width"])
-    assert {run["params"] for run in sweep["per_seed"].values()} == {count_parameters(default)}
-    assert TARGETS["part4"].sweep_holds(sweep)[:2] == (5, 5)
+    for suffix in [s for s in SWEEP_SUFFIXES if (RESULTS / f"part4_seeds{s}.json").is_file()]:
+        sweep = load_results("part4_seeds" + suffix, RESULTS)
+        assert {run["params"] for run in sweep["per_seed"].values()} == {count_parameters(default)}
+        assert TARGETS["part4"].sweep_holds(sweep)[:2] == (5, 5)
 
 
 def test_part4s_extra_seeds_train_the_same_model_and_the_readme_counts_them(tmp_path):
@@ -212,14 +228,18 @@ def test_part4s_extra_seeds_train_the_same_model_and_the_readme_counts_them(tmp_
 
     from scripts.readme import parts_table
 
-    more = load_results("part4_more_seeds", RESULTS)
-    assert {run["params"] for run in more["per_seed"].values()} == {load_results("part4", RESULTS)["params"]}
-    assert not set(more["per_seed"]) & {str(seed) for seed in TARGETS["part4"].seeds}  # seeds beyond the target's
-    runs = [run for name in ("part4_more_seeds", "part4_more_seeds_avx2")
-            for run in load_results(name, RESULTS)["per_seed"].values()]
+    names = [name for name in ("part4_more_seeds", "part4_more_seeds_avx2") if (RESULTS / f"{name}.json").is_file()]
+    if not names:
+        pytest.skip("no results/part4_more_seeds*.json committed: python -m lab.sweep --part part4 --seeds 5 6 7 8 9 "
+                    "--name part4_more_seeds[_avx2] writes them")
+    for name in names:
+        more = load_results(name, RESULTS)
+        assert {run["params"] for run in more["per_seed"].values()} == {load_results("part4", RESULTS)["params"]}
+        assert not set(more["per_seed"]) & {str(seed) for seed in TARGETS["part4"].seeds}  # seeds beyond the target's
+    runs = [run for name in names for run in load_results(name, RESULTS)["per_seed"].values()]
     held = sum(run["last5_min_test_acc"] >= TARGETS["part4"].accuracy for run in runs)
     assert f"beyond the target, {held} of {len(runs)} runs" in parts_table(RESULTS)
-    for name in ("part4", "part4_seeds"):
+    for name in ["part4"] + [f"part4_seeds{s}" for s in SWEEP_SUFFIXES if (RESULTS / f"part4_seeds{s}.json").is_file()]:
         shutil.copy(RESULTS / f"{name}.json", tmp_path)
     assert "beyond the target" not in parts_table(tmp_path)
 
@@ -233,13 +253,19 @@ def test_each_notebooks_own_seed_holds_its_target_with_margin_on_both_cpu_kinds(
     from mnist_helpers.cpu_kind import KIND_SUFFIXES
     from mnist_helpers.targets import NOTEBOOK_SEED, RUN_MARGIN, worst_of_last
 
-    target, lows = TARGETS[part], {}
+    target, lows, missing = TARGETS[part], {}, []
     for suffix, kind in KIND_SUFFIXES.items():
+        if not (RESULTS / f"{part}_seeds{suffix}.json").is_file():
+            missing.append(f"results/{part}_seeds{suffix}.json ({kind})")
+            continue
         sweep = load_results(f"{part}_seeds{suffix}", RESULTS)  # python -m lab.sweep --part PART, on each kind
         assert sweep["cpu_kind"].split()[0] == ("AVX2" if suffix else "AVX512"), sweep["cpu_kind"]
         lows[kind] = worst_of_last(sweep["per_seed"][str(NOTEBOOK_SEED)], target.last_epochs)
+    assert lows, f"{part}: no sweep on any CPU kind (python -m lab.sweep --part {part})"
     for where, low in lows.items():
         assert low >= target.accuracy + RUN_MARGIN - 1e-9, f"{part} seed {NOTEBOOK_SEED} ({where}): {low:.2f}%"
+    if missing:
+        pytest.skip(f"not swept yet: {', '.join(missing)}; python -m lab.sweep --part {part} on such a machine")
 
 
 @pytest.mark.parametrize("part", ["part1", "part2"])
@@ -259,10 +285,16 @@ def test_a_one_run_target_sits_three_standard_deviations_below_its_sweeps_mean(p
 def test_part4s_target_seeds_hold_on_both_cpu_kinds():
     from mnist_helpers.cpu_kind import KIND_SUFFIXES
 
+    missing = [f"results/part4_seeds{suffix}.json" for suffix in KIND_SUFFIXES
+               if not (RESULTS / f"part4_seeds{suffix}.json").is_file()]
     for suffix in KIND_SUFFIXES:
-        sweep = load_results(f"part4_seeds{suffix}", RESULTS)
-        assert tuple(sweep["seeds"]) == TARGETS["part4"].seeds
-        assert TARGETS["part4"].sweep_verdict(sweep).endswith("target met on every seed"), sweep["cpu_kind"]
+        if f"results/part4_seeds{suffix}.json" not in missing:
+            sweep = load_results(f"part4_seeds{suffix}", RESULTS)
+            assert tuple(sweep["seeds"]) == TARGETS["part4"].seeds
+            assert TARGETS["part4"].sweep_verdict(sweep).endswith("target met on every seed"), sweep["cpu_kind"]
+    assert len(missing) < len(KIND_SUFFIXES), "no Part-4 sweep on any CPU kind (python -m lab.sweep --part part4)"
+    if missing:
+        pytest.skip(f"not swept yet: {', '.join(missing)}; python -m lab.sweep --part part4 on such a machine")
 
 
 def test_the_course_table_counts_each_cpu_kinds_seeds_and_calls_a_target_met_only_on_both():
@@ -435,3 +467,46 @@ def test_the_top_level_holds_the_course_and_one_research_folder():
     assert top <= {"README.md", "notebooks", "mnist_helpers", "docs", "images", "models", "results", "tests", "scripts",
                    "lab", "pyproject.toml", "requirements.txt"}, sorted(top)
     assert len(top) <= 12
+
+
+def _fake_sweeps(monkeypatch, sweeps: dict) -> None:
+    """committed_results reads ``sweeps[name]`` instead of results/NAME.json."""
+    import mnist_helpers.results as results
+
+    monkeypatch.setattr(results, "committed_results", lambda name: sweeps.get(name))
+
+
+def test_a_sweep_of_another_recipe_is_named_not_read(monkeypatch):
+    from mnist_helpers.recipes import trains_with
+    from mnist_helpers.results import committed_sweeps_text, sweeps_margin_text
+
+    runs = {str(s): {"final_test_acc": 99.5 + 0.01 * s, "last5_min_test_acc": 99.45, "seconds_per_epoch": 5.0}
+            for s in range(12)}
+    now = {"recipe": trains_with("part3"), "per_seed": runs, "final_test_acc_mean": 99.555, "command": "now"}
+    older = {**now, "recipe": {**trains_with("part3"), "LABEL_SMOOTHING": 0.1}, "command": "python -m lab.sweep --old"}
+    _fake_sweeps(monkeypatch, {"part3_seeds": older, "part3_seeds_avx2": now})
+    avx512, avx2 = committed_sweeps_text("part3_seeds", TARGETS["part3"]).splitlines()
+    assert "ran another recipe than the notebook's" in avx512 and avx512.endswith("python -m lab.sweep --old")
+    assert avx2.startswith("committed sweep on AVX2: 12 of 12 seeds hold") and "5.0 s per training epoch" in avx2
+    margin = sweeps_margin_text("part3_seeds", TARGETS["part3"])
+    assert margin.startswith("margin over the 12 committed runs (AVX2 12): mean final 99.56%, standard deviation 0.036")
+    assert margin.endswith("mean - 3 sd = 99.45%, above the target's 99.4%")
+    _fake_sweeps(monkeypatch, {"part3_seeds": {**now, "per_seed": {"0": {"final_test_acc": 99.3}, "1": {"final_test_acc": 99.6}}}})
+    assert sweeps_margin_text("part3_seeds", TARGETS["part3"]).endswith("BELOW the target's 99.4%")
+
+
+def test_an_exercise_says_what_taking_an_ingredient_out_cost_by_the_rule():
+    from mnist_helpers.results import taken_out_text
+
+    def branch(change, per_seed):
+        return {"change": change, "summary": {"images_gained_last5": {"per_seed": per_seed}}}
+
+    study = {"part": "part3", "branches": [branch("EMA out (the live weights)", [-3, -1, 2, -4, -2]),
+                                           branch("crop out (CROP_PROB = 0)", [1, 2, 0, -1, 3])]}
+    assert taken_out_text(study, "EMA") == (
+        "taking EMA out (the live weights): cost 1.6 validation images on average in the worst of the last 5 epochs "
+        "(from -2 to +4; fewer right on 4 of 5 seeds), so by the rule the EMA earns its place")
+    assert taken_out_text(study, "crop").startswith("taking crop out (CROP_PROB = 0): gained 1.0 validation images")
+    assert taken_out_text(study, "crop").endswith("fewer right on 1 of 5 seeds), so by the rule the crop does not earn its place")
+    with pytest.raises(KeyError, match="it takes out EMA, crop"):
+        taken_out_text(study, "rotation")

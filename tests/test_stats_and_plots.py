@@ -130,6 +130,17 @@ def test_kernels_feature_maps_and_ladder_plots(images_to_tmp):
     assert (images_to_tmp / "ladder.png").is_file() and len(fig.axes[1].patches) == 1
     with pytest.raises(ValueError, match="no measured rungs"):
         plots.ladder({**ladder, "rungs": [{"rung": 0, "change": "base"}]})
+    gained = lambda *per_seed: {"summary": {"seeds": [100, 101, 102, 103, 104],  # noqa: E731
+                                            "images_gained_last5": {"per_seed": list(per_seed)}}}
+    study = {"part": "part3", "split": {"val_images": 10_000},
+             "branches": [{"change": "EMA out (no EMA)", **gained(-3, -1, -2, 1, -4)},
+                          {"change": "crop out (no crop)", **gained(2, 0, 1, -1, 3)}, {"change": "x out (not run)"}]}
+    fig = plots.leave_one_out(study, save="loo.png")
+    ax = fig.axes[0]
+    assert (images_to_tmp / "loo.png").is_file() and [t.get_text() for t in ax.get_yticklabels()] == ["EMA", "crop"]
+    assert [round(p.get_width(), 1) for p in ax.patches] == [1.8, -1.0]  # the mean cost of taking each out
+    with pytest.raises(ValueError, match="no measured branches"):
+        plots.leave_one_out({**study, "branches": study["branches"][2:]})
 
 
 def test_results_give_accuracy_in_test_images_and_per_digit():

@@ -2,7 +2,7 @@
 every step and without one, side by side in one run, and a per-step breakdown.
 
 Modes, each timed on the same data, model and recipe as its notebook (Part-3: augmentation,
-warm-up/cosine/floor schedule, label smoothing, EMA, channels-last):
+warm-up/cosine/floor schedule, EMA, channels-last):
 
 - ``per-step reads``: a plain training loop, the reference the others are measured against: ``loss.item()`` and
   the correct count read on every step, the augmentation's random draws made and copied to the device for every batch,

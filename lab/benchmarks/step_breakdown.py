@@ -52,8 +52,8 @@ def part3_setup(device: torch.device, batch_size: int | None = None, setting: st
     if setting == "1-thread":
         torch.set_num_threads(1)
     r = notebook_recipe("part3")
-    peak_lr, decay, smoothing, warmup, floor = (r[k] for k in ("PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS",
-                                                               "FLOOR_EPOCH"))
+    peak_lr, decay, warmup, floor = (r[k] for k in ("PEAK_LR", "EMA_DECAY", "WARMUP_EPOCHS", "FLOOR_EPOCH"))
+    smoothing = r.get("LABEL_SMOOTHING", 0.0)  # the recipe cell names it only when it smooths
     batch_size = batch_size or r["BATCH_SIZE"]
     set_seed(1)
     if device.type == "cpu":
@@ -63,7 +63,7 @@ def part3_setup(device: torch.device, batch_size: int | None = None, setting: st
                           augment=RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"]))
     memory = torch.contiguous_format if setting == "contiguous" else torch.channels_last
     model = notebook_model("part3").to(device, memory_format=memory)
-    optimizer = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9, nesterov=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9)
     scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=warmup, floor_epoch=floor)
     ema = ema_model(model, decay=decay)
     if setting == "compile":

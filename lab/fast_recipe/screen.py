@@ -1,10 +1,11 @@
 """Screen faster Part-3 recipes on the CPU, one plain run per seed, through the package's own ``fit``.
 
 Each run is what the Part-3 notebook does (its ``Net`` read from the notebook, ``TensorLoader`` with
-the same seed, ``RandomRotateCrop``, SGD with Nesterov momentum, ``warmup_cosine_floor``, the EMA and
-label smoothing), with a config's changes applied:
+the same seed, ``RandomRotateCrop``, SGD with momentum, ``warmup_cosine_floor`` and the EMA), with a config's
+changes applied:
 
 - ``BATCH_SIZE``, ``PEAK_LR``, ``EMA_DECAY``: the training recipe, under the notebook's names;
+- ``LABEL_SMOOTHING``, ``NESTEROV``: label smoothing, and Nesterov's momentum instead of plain momentum;
 - ``STEM="stride2"``: the first 5x5 convolution and its 2x2 max-pool replaced by one 6x6 convolution
   with stride 2 (28 -> 12 directly; 288 weights instead of 200), which skips the 24x24 map;
 - ``GENTLE_EPOCHS``: the last ``GENTLE_EPOCHS`` epochs train with ``GENTLE_DEGREES`` of rotation and no crop;
@@ -39,11 +40,12 @@ from scripts.notebook_code import notebook_model
 
 RESULTS = Path(__file__).with_name("screen.json")
 
-# The notebook's recipe (read from it) without its gentle last epochs (gentle5 adds them), which a config changes.
-_NOTEBOOK = notebook_recipe("part3")
+# The notebook's recipe (read from it; a name its cell leaves out is off), which a config changes.
+_NOTEBOOK = {"LABEL_SMOOTHING": 0.0, "NESTEROV": False, "GENTLE_EPOCHS": 0, "GENTLE_DEGREES": 0.0,
+             **notebook_recipe("part3")}
 BASE = {**{name: _NOTEBOOK[name] for name in ("BATCH_SIZE", "PEAK_LR", "EMA_DECAY", "LABEL_SMOOTHING", "WARMUP_EPOCHS",
-                                               "FLOOR_EPOCH", "EPOCHS")},
-        "STEM": "pool", "GENTLE_EPOCHS": 0, "GENTLE_DEGREES": 0.0}
+                                               "FLOOR_EPOCH", "EPOCHS", "NESTEROV", "GENTLE_EPOCHS", "GENTLE_DEGREES")},
+        "STEM": "pool"}
 
 CONFIGS = {
     "now": {},  # BASE as it is: the baseline of every screen (its name is the key in screen.json)
@@ -99,7 +101,7 @@ def _setup(cfg: dict, seed: int, images, labels, make_model=None):
     if cfg.get("LATE_POOL"):
         pool_later(model)
     model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["PEAK_LR"], momentum=0.9, nesterov=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["PEAK_LR"], momentum=0.9, nesterov=cfg["NESTEROV"])
     scheduler = warmup_cosine_floor(optimizer, len(train), warmup_epochs=cfg["WARMUP_EPOCHS"],
                                     floor_epoch=cfg["FLOOR_EPOCH"])
     return train, model, optimizer, scheduler, ema_model(model, decay=cfg["EMA_DECAY"])

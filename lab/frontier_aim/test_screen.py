@@ -9,7 +9,7 @@ from lab.ladder import ladder_recipe
 
 def test_each_candidate_is_its_base_with_its_changes():
     plan = screen.candidates()
-    assert plan["part3, label smoothing 0.1"]["recipe"] == ladder_recipe("part3")  # Part-3's recipe
+    assert plan["part3, label smoothing 0.1"]["recipe"] == {**ladder_recipe("part3"), "LABEL_SMOOTHING": 0.1}  # Part-3's, smoothed
     for name, c in plan.items():
         if c["base"] is None:
             continue

