@@ -187,14 +187,24 @@ def sweeps_margin_text(name: str, target) -> str:
     recipe = trains_with(name.split("_")[0])
     sweeps = {kind: committed_results(name + suffix) for suffix, kind in KIND_SUFFIXES.items()}
     sweeps = {kind: s for kind, s in sweeps.items() if s is not None and s.get("recipe", recipe) == recipe}
-    finals = [run["final_test_acc"] for s in sweeps.values() for run in s["per_seed"].values()]
-    if len(finals) < 2:
+    pooled = pooled_margin(sweeps.values())
+    if pooled is None:
         return f"margin: fewer than 2 committed runs of this recipe in results/{name}*.json"
-    mean, std = statistics.fmean(finals), statistics.stdev(finals)
+    n, mean, std, floor = pooled
     where = ", ".join(f"{kind} {len(s['per_seed'])}" for kind, s in sweeps.items())
-    return (f"margin over the {len(finals)} committed runs ({where}): mean final {mean:.2f}%, standard deviation "
-            f"{std:.3f} points; mean - 3 sd = {mean - 3 * std:.2f}%, {'above' if mean - 3 * std >= target.accuracy else 'BELOW'} "
+    return (f"margin over the {n} committed runs ({where}): mean final {mean:.2f}%, standard deviation "
+            f"{std:.3f} points; mean - 3 sd = {floor:.2f}%, {'above' if floor >= target.accuracy else 'BELOW'} "
             f"the target's {target.accuracy}%")
+
+
+def pooled_margin(sweeps) -> tuple[int, float, float, float] | None:
+    """The final test accuracies of every run of ``sweeps`` pooled: (runs, mean, standard deviation, mean - 3 sd),
+    or None with fewer than 2 runs."""
+    finals = [run["final_test_acc"] for s in sweeps for run in s["per_seed"].values()]
+    if len(finals) < 2:
+        return None
+    mean, std = statistics.fmean(finals), statistics.stdev(finals)
+    return len(finals), mean, std, mean - 3 * std
 
 
 def per_class_accuracy(preds, targets, num_classes: int = 10) -> dict:

@@ -16,8 +16,8 @@ from pathlib import Path
 from mnist_helpers.cpu_kind import KIND_SUFFIXES
 from mnist_helpers.paths import repo_root
 from mnist_helpers.recipes import notebook_recipe
-from mnist_helpers.results import (frontier_text, ladder_table, load_results, screen_table, seeds_holding,
-                                   write_atomic)
+from mnist_helpers.results import (frontier_text, ladder_table, load_results, pooled_margin, screen_table,
+                                   seeds_holding, write_atomic)
 from mnist_helpers.targets import (FRONTIER_BAR, NOTEBOOK_SEED, PART3_MARGIN_GOAL, PART4_AIM_PARAMS, PART4_AIM_SEEDS,
                                    RUN_MARGIN, TARGETS, seed_range, worst_of_last)
 
@@ -266,11 +266,11 @@ def course_notes(folder: Path) -> str:
                     f"last 5 epochs: the mean is {'met' if mean >= goal['mean_final_test_acc'] else 'not met'} "
                     f"({mean:.2f}%), the worst seed {'met' if worst >= goal['worst_last5_min_test_acc'] else 'not met'} "
                     f"({worst:.2f}%).")
-    finals = [run["final_test_acc"] for s in kind_sweeps(folder, "part3_seeds").values() for run in s["per_seed"].values()]
-    if len(finals) > 1:
-        floor = statistics.fmean(finals) - 3 * statistics.stdev(finals)
-        rows.append(f"Part-3's {len(finals)} committed runs pooled: mean final {statistics.fmean(finals):.2f}%, standard "
-                    f"deviation {statistics.stdev(finals):.3f} points; mean - 3 sd = {floor:.2f}%, "
+    pooled = pooled_margin(kind_sweeps(folder, "part3_seeds").values())
+    if pooled is not None:
+        n, mean, std, floor = pooled
+        rows.append(f"Part-3's {n} committed runs pooled: mean final {mean:.2f}%, standard deviation {std:.3f} points; "
+                    f"mean - 3 sd = {floor:.2f}%, "
                     f"{'above' if floor >= TARGETS['part3'].accuracy else 'below'} the target's {TARGETS['part3'].accuracy}%.")
     if kind_sweeps(folder, "part3_seeds"):
         rows.append(f"A Part-3 training epoch takes about {epoch_seconds_text('part3', folder)}.")
