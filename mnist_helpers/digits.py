@@ -12,7 +12,9 @@ adapt decide from the image itself, so that thin pen lines, thick marker strokes
 blurred ones, coarse scans and pale pencil all come out as solid MNIST-like strokes: flat
 paper is recognised away from the ink, the paper estimate's window grows until the strokes
 vanish from it, and the levelling window is about four measured stroke widths across
-(``python -m scripts.stress_digits`` measures each kind of image). HEIC/HEIF photos
+(``python -m scripts.stress_digits`` measures each kind of image). A scan cropped tight to the
+digit, with dark ink reaching the border, is judged with MNIST's margin of paper around it: without one its
+strokes would look like a shadow running off the page. HEIC/HEIF photos
 are read through pillow-heif. docs/digits.js repeats every step after the paper's
 brightness for the draw-a-digit page; tests/test_web.py checks that the two agree.
 """
@@ -45,6 +47,7 @@ DARK_EDGE = 0.05                 # nor is what covers more than this share of th
 STROKE = 0.12                    # MNIST's strokes are about 2.4 pixels wide in its 20-pixel box
 WORK_SIZE = 100                  # thin strokes are thickened on an image about this large
 INK_PERCENTILE = 90              # after scaling down, this percentile of the ink is made 255
+MARGIN = 0.2                     # a digit cropped tight is judged with this share of its long side as paper around it
 LEVEL_GRID = 200                 # on a photo, what is left of shading is levelled on a grid this many cells long ...
 LEVEL_RADIUS = 6                 # ... with a box of this radius in cells, or of two stroke widths (about four across)
 
@@ -187,6 +190,16 @@ def ink_on_dark(gray: np.ndarray) -> np.ndarray:
     return ink_and_evidence(gray)[0]
 
 
+def cropped_tight(page: np.ndarray) -> bool:
+    """Whether ink as dark as a stroke's body (:data:`STRONG_INK` of the ink's contrast) reaches the border of
+    ``page`` (dark ink on light paper): a scan cropped to the digit, with no margin of paper. The paper and the
+    contrast are measured as :func:`paper_brightness` measures them; a shadow or uneven light at the edge of a photo
+    is far paler than ink."""
+    paper = float(np.median(_border(page)))
+    darkest = float(np.partition(page.ravel(), min(DARKEST, page.size - 1))[min(DARKEST, page.size - 1)])
+    return paper - darkest >= MIN_CONTRAST and bool((paper - _border(page) >= STRONG_INK * (paper - darkest)).any())
+
+
 def ink_and_evidence(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ink (as :func:`ink_on_dark`) and the map on which its box is found.
 
@@ -195,9 +208,19 @@ def ink_and_evidence(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     JPEG, single pixels. So the box is found on the ink levelled against its own local mean on a coarse
     grid (:data:`LEVEL_GRID`, :data:`LEVEL_RADIUS`: a thin stroke stands out, a smooth rise does not) and
     then averaged over 3x3 pixels (grain averages out, a stroke does not). On flat paper, such as a scan or a
-    drawing, the evidence is the ink itself.
+    drawing, the evidence is the ink itself. A page cropped tight (:func:`cropped_tight`) is judged with a margin of
+    :data:`MARGIN` of paper around it, which the ink and evidence returned leave out again.
     """
     page = _ink_side_down(gray)
+    if cropped_tight(page):  # judged with MNIST's margin of paper around it, which is then cropped off again
+        margin = math.ceil(MARGIN * max(page.shape))
+        ink, evidence = _ink_and_evidence(np.pad(page, margin, constant_values=float(np.median(_border(page)))))
+        inner = ink[margin:-margin, margin:-margin]
+        return inner, inner if evidence is ink else evidence[margin:-margin, margin:-margin]
+    return _ink_and_evidence(page)
+
+
+def _ink_and_evidence(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     paper = paper_brightness(page)
     ink = np.clip(paper - page, 0, None)
     if np.isscalar(paper):

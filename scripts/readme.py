@@ -298,9 +298,12 @@ def stress_digits_table(folder: Path) -> str:
     b = load_results("stress_digits", folder)
     rows = ["| kind of image | right | of | accuracy | refused |", "|---|---:|---:|---:|---:|"]
     for kind, entry in b["kinds"].items():
-        name = "plain 28×28 MNIST inputs (reference)" if kind == "reference" else kind.replace("_", " ")
+        name = {"reference": "plain 28×28 MNIST inputs (reference)",
+                "coarse_scan_reference": "plain 28×28 inputs of the coarse scans' digits (reference)"}.get(
+                    kind, kind.replace("_", " "))
         rows.append(f"| {name} | {entry['right']} | {entry['of']} | {entry['accuracy']:.1f}% | {entry['refused']} |")
-    rows += ["", f"{b['per_class']} MNIST test digits of each class, the same digits for every kind; "
+    rows += ["", f"{b['per_class']} MNIST test digits of each class, the same digits for every kind but the coarse "
+                 f"scans, which render {b['per_class_coarse_scan']} of each class; "
                  f"the Part-3 model in `{b['model']}` (seed {b['model_seed']}), rescored whenever `scripts/run_all.sh` "
                  f"retrains it; `{b['command']}`."]
     return "\n".join(rows)

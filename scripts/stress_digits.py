@@ -10,7 +10,10 @@ The scores belong to one model: ``python -m scripts.run_notebooks`` (``scripts/r
 model it has just trained, and the file names that model by its SHA-256.
 
 Kinds: thin pen on a shaded photo, thick marker, thick marker on a shaded photo, blurred (sigma 1-3 px at 4x scale), low resolution
-upscaled, grey pencil (ink contrast 60-100 of 255), on a coloured background, JPEG-compressed, and HEIC.
+upscaled, grey pencil (ink contrast 60-100 of 255), on a coloured background, JPEG-compressed, HEIC, and coarse scans (the
+digit cropped to its box and scanned at 8-12 pixels on its long side, at 5, 9 or 17 grey levels, then enlarged 8-12 times
+bicubically: soft, blocky strokes with grey ramps, reaching the edge of the image). Coarse scans are scored on
+``PER_CLASS_COARSE`` digits of each class, beside those digits as plain 28x28 inputs (``coarse_scan_reference``).
 """
 from __future__ import annotations
 
@@ -27,15 +30,18 @@ import pillow_heif
 pillow_heif.register_heif_opener()  # HEIC files are written and read through pillow-heif
 
 PER_CLASS = 6
+PER_CLASS_COARSE = 20  # 200 coarse scans: the kind is scored to within half a percent
 SEED = 2024
-KINDS = ("pen_photo", "marker", "marker_photo", "blurred", "low_res", "pencil", "coloured", "jpeg", "heic")
+KINDS = ("pen_photo", "marker", "marker_photo", "blurred", "low_res", "pencil", "coloured", "jpeg", "heic", "coarse_scan")
 EXTENSION = {"pen_photo": "jpg", "marker_photo": "jpg", "jpeg": "jpg", "heic": "heic"}
 
 
-def chosen_digits(labels: np.ndarray) -> list[int]:
-    """``PER_CLASS`` indices of each class of the MNIST test set, drawn with ``SEED``, in class order."""
-    rng = np.random.default_rng(SEED)
-    return [int(i) for digit in range(10) for i in sorted(rng.choice(np.flatnonzero(labels == digit), PER_CLASS,
+def chosen_digits(labels: np.ndarray, kind: str | None = None) -> list[int]:
+    """The indices of the MNIST test set that ``kind`` renders (``PER_CLASS`` of each class, or ``PER_CLASS_COARSE``
+    for coarse scans), drawn with ``SEED``, in class order."""
+    rng = np.random.default_rng(SEED if kind != "coarse_scan" else [SEED, KINDS.index(kind)])
+    count = PER_CLASS_COARSE if kind == "coarse_scan" else PER_CLASS
+    return [int(i) for digit in range(10) for i in sorted(rng.choice(np.flatnonzero(labels == digit), count,
                                                                         replace=False))]
 
 
@@ -115,6 +121,18 @@ def render(kind: str, digit: np.ndarray, rng) -> Image.Image:
         paper = np.array(rng.choice([(250, 230, 160), (200, 225, 250), (220, 245, 210), (250, 210, 220)]), float)
         ink = np.array(rng.choice([(20, 40, 140), (150, 20, 30), (20, 90, 40), (40, 40, 40)]), float)
         return Image.fromarray(np.clip(_on_paper(cover, paper, ink), 0, 255).astype(np.uint8), mode="RGB")
+    if kind == "coarse_scan":  # the digit's box at 8-12 pixels, a few grey levels, dark on white, enlarged bicubically
+        rows, cols = np.nonzero(digit)
+        box = Image.fromarray(digit[rows.min():rows.max() + 1, cols.min():cols.max() + 1].astype(np.uint8))
+        long_side = int(rng.integers(8, 13))
+        size = [max(1, round(side * long_side / max(box.size))) for side in box.size]
+        cover = np.asarray(box.resize(size, Image.BOX), dtype=np.float64) / 255
+        levels = int(rng.choice([5, 9, 17]))
+        cover = np.round(cover / cover.max() * (levels - 1)) / (levels - 1)
+        scan = Image.fromarray(_on_paper(cover, 255.0, 0.0).astype(np.float32), mode="F")
+        scale = int(rng.integers(8, 13))
+        scan = scan.resize((size[0] * scale, size[1] * scale), Image.BICUBIC)
+        return Image.fromarray(np.clip(np.round(np.asarray(scan)), 0, 255).astype(np.uint8))
     raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
 
 
@@ -139,15 +157,16 @@ def generate(out: Path) -> int:
         folder = out / kind
         folder.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng([SEED, KINDS.index(kind)])
-        for index in chosen_digits(labels):
+        for index in chosen_digits(labels, kind):
             save(kind, render(kind, data[index], rng), folder / f"d{labels[index]}_{index}.{EXTENSION.get(kind, 'png')}", rng)
             count += 1
     return count
 
 
 def score(model_path: Path | None = None, folder: Path | None = None) -> dict:
-    """The model's accuracy on each kind, and on the same digits as plain 28x28 inputs (``reference``), read
-    from the files as a photo is: from ``folder``, a set that :func:`generate` wrote, or else rendered now."""
+    """The model's accuracy on each kind, and on the same digits as plain 28x28 inputs (``reference``, and
+    ``coarse_scan_reference`` for the coarse scans' digits), read from the files as a photo is: from ``folder``, a
+    set that :func:`generate` wrote, or else rendered now."""
     import torch
 
     from mnist_helpers import load_mnist
@@ -157,10 +176,12 @@ def score(model_path: Path | None = None, folder: Path | None = None) -> dict:
 
     model, _ = load_model(model_path or default_model_path())  # first: a model that cannot load fails at once
     test = load_mnist("test")
-    indices = chosen_digits(test.targets.numpy())
-    with torch.no_grad():
-        plain = model(to_model_input(test.data[indices].numpy() / 255.0)).argmax(1)
-    kinds = {"reference": {"right": int((plain == test.targets[indices]).sum()), "of": len(indices), "refused": 0}}
+    kinds = {}
+    for name, kind in (("reference", None), ("coarse_scan_reference", "coarse_scan")):
+        indices = chosen_digits(test.targets.numpy(), kind)
+        with torch.no_grad():
+            plain = model(to_model_input(test.data[indices].numpy() / 255.0)).argmax(1)
+        kinds[name] = {"right": int((plain == test.targets[indices]).sum()), "of": len(indices), "refused": 0}
     with tempfile.TemporaryDirectory() as tmp:
         if folder is None:
             folder = Path(tmp)
@@ -173,6 +194,8 @@ def score(model_path: Path | None = None, folder: Path | None = None) -> dict:
             truths = [int(f.name[1]) for f in files]
             kinds[kind] = {"right": sum(p.error is None and p.digit == t for p, t in zip(predictions, truths)),
                            "of": len(files), "refused": sum(p.error is not None for p in predictions)}
+    # each reference beside the kinds that render its digits
+    kinds = {name: kinds[name] for name in ("reference", *KINDS[:-1], "coarse_scan_reference", "coarse_scan")}
     for entry in kinds.values():
         entry["accuracy"] = round(100 * entry["right"] / entry["of"], 2)
     return kinds
@@ -193,7 +216,8 @@ def scored_record(model_path: Path, folder: Path | None = None) -> dict:
 
     kinds = score(model_path, folder)
     _, meta = load_model(model_path)
-    return {"command": "python -m scripts.stress_digits --score --save", "per_class": PER_CLASS, "seed": SEED,
+    return {"command": "python -m scripts.stress_digits --score --save", "per_class": PER_CLASS,
+            "per_class_coarse_scan": PER_CLASS_COARSE, "seed": SEED,
             "model": f"models/{Path(model_path).name}", "model_sha256": model_sha256(model_path),
             "model_seed": meta.get("seed"), "kinds": kinds}
 
@@ -216,7 +240,7 @@ def main(argv=None) -> int:
     record = scored_record(default_model_path(), args.out)
     record["command"] = "python -m scripts.stress_digits " + " ".join(argv if argv is not None else sys.argv[1:])
     for kind, entry in record["kinds"].items():
-        print(f"{kind:>10}: {entry['right']:3d} of {entry['of']} right ({entry['accuracy']:.1f}%), "
+        print(f"{kind:>21}: {entry['right']:3d} of {entry['of']} right ({entry['accuracy']:.1f}%), "
               f"{entry['refused']} refused")
     if args.save:
         from mnist_helpers.results import save_results
