@@ -206,6 +206,21 @@ def test_thin_strokes_on_a_large_image_are_prepared_as_in_python(page, digit, li
     assert difference < MAX_MEAN_PIXEL_DIFFERENCE
 
 
+def test_a_digit_drawn_off_the_edge_of_the_pad_is_prepared_as_in_python(page):
+    """Strokes that run along and off the canvas's edge: digits.py judges the page with a margin of paper around it, finds it flat,
+    and so prepares it as the page does (which only knows flat paper)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (280, 280), 255)
+    pen = ImageDraw.Draw(image)
+    pen.line([(40, 4), (230, 4), (150, 290)], fill=0, width=20, joint="curve")  # a 7: its bar along the top edge
+    gray = np.asarray(image, dtype=np.float64)
+    theirs = page.evaluate("([w, h, data]) => Array.from(MnistDigits.mnistStyle({width: w, height: h,"
+                           " data: Float64Array.from(data)}).image)", [gray.shape[1], gray.shape[0], gray.ravel().tolist()])
+    difference = np.abs(mnist_style(gray) - np.asarray(theirs).reshape(28, 28)).mean()
+    assert difference < MAX_MEAN_PIXEL_DIFFERENCE, difference
+
+
 def test_a_model_that_cannot_be_fetched_is_reported_in_words(served_page):
     browser, _, url, _, _ = served_page
     page = browser.new_page()
