@@ -3,6 +3,9 @@
     python -m lab.ladder --part part2                  # results/ladder_part2.json
     python -m lab.ladder --part part3                  # results/ladder_part3.json
     python -m lab.ladder --part part3 --leave-one-out  # results/leave_one_out_part3.json
+    python -m lab.ladder --part part3 --tune           # results/tuning_part3.json
+The tuning study keeps every ingredient and changes one setting of the recipe at a time (``TUNINGS``),
+looking for margin above the target; a setting is worth changing by the same rule, read the other way.
 
 A ladder adds one ingredient at a time, so it measures each on a model that later rungs change.
 The leave-one-out study takes each ingredient out of the finished recipe instead, one at a time
@@ -190,8 +193,31 @@ def leave_one_out(part: str) -> list[dict]:
             for i, (change, edit) in enumerate(found)]
 
 
-def study(part: str, leave_out: bool = False) -> tuple[str, list[dict], list[dict]]:
-    """The file name, rungs and branches of ``part``'s ladder, or of its leave-one-out study."""
+# The tuning study's changes: one setting of the recipe cell at a time, each a name the cell already has
+TUNINGS = (
+    ("FLOOR_EPOCH", 10),   # five epochs at the floor instead of three: every epoch the target reads is settled
+    ("FLOOR_EPOCH", 14),   # a longer cosine, one epoch at the floor
+    ("EMA_DECAY", 0.999),  # an average over about 1,000 steps instead of 500
+    ("PEAK_LR", 0.4),
+    ("PEAK_LR", 1.2),
+    ("WARMUP_EPOCHS", 2),
+)
+
+
+def tunings(part: str) -> list[dict]:
+    """``part``'s recipe with one setting of ``TUNINGS`` changed, as branches of its one rung (the recipe)."""
+    if part != "part3":
+        raise ValueError(f"no tuning study for {part!r}; use 'part3'")
+    top = rungs(part)[-1]["recipe"]
+    return [{"branch": i, "change": f"{name} {top[name]:g} → {value:g}", "base": 0,
+             "recipe": recipe(**{**top, name: value})} for i, (name, value) in enumerate(TUNINGS)]
+
+
+def study(part: str, leave_out: bool = False, tune: bool = False) -> tuple[str, list[dict], list[dict]]:
+    """The file name, rungs and branches of ``part``'s ladder, of its leave-one-out study or of its tuning study."""
+    if tune:
+        top = rungs(part)[-1]
+        return f"tuning_{part}", [{**top, "rung": 0, "change": "Part-3's model and recipe"}], tunings(part)
     if leave_out:
         top = rungs(part)[-1]
         return f"leave_one_out_{part}", [{**top, "rung": 0, "change": "Part-3's model and recipe"}], leave_one_out(part)
@@ -341,10 +367,11 @@ def with_runs(step: dict, pool: list, own: str) -> dict:
     return {**step, **({"runs_from": ", ".join(sources)} if sources else {}), "per_seed": runs}
 
 
-def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bool = False) -> dict:
+def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bool = False, tune: bool = False) -> dict:
     """Train every rung of ``part`` (or the rungs ``only``) on ``seeds``, resuming ``results/ladder_PART.json``
-    (``leave_out``: its leave-one-out study, ``results/leave_one_out_PART.json``)."""
-    name, steps, off = study(part, leave_out)
+    (``leave_out``: its leave-one-out study, ``results/leave_one_out_PART.json``; ``tune``: its tuning study,
+    ``results/tuning_PART.json``)."""
+    name, steps, off = study(part, leave_out, tune)
     split = split_description()
     kind = cpu_kind()
     earlier = load_results(name) if (results_dir() / f"{name}.json").is_file() else None
@@ -357,7 +384,7 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bo
     # every committed run on this split and CPU kind, by recipe: this file's, the other ladders' and studies', the frontier screen's
     pool = [(r["recipe"], r["per_seed"], f"results/{name}.json") for r in
             (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
-    others = [f"ladder_{p}" for p in LADDERS] + [f"leave_one_out_{p}" for p in LADDERS] + ["frontier_screen"]
+    others = [f"{study_}_{p}" for study_ in ("ladder", "leave_one_out", "tuning") for p in LADDERS] + ["frontier_screen"]
     pool += committed_runs([other for other in others if other != name], split, kind)
     ladder = {"about": __doc__.splitlines()[0], "part": part, "split": split, "cpu_kind": kind,
               "device": device_description(torch.device("cpu")), "torch_version": torch.__version__,
@@ -391,11 +418,15 @@ def main(argv=None) -> int:
                         help="train only these rungs and no branch (default: every rung, then every branch)")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="take each ingredient out of the finished recipe instead of climbing to it")
+    parser.add_argument("--tune", action="store_true", help="change one setting of the finished recipe at a time")
     args = parser.parse_args(argv)
+    if args.tune and args.leave_one_out:
+        parser.error("--tune and --leave-one-out are two studies; run them one at a time")
     command = "python -m lab.ladder " + " ".join(argv if argv is not None else sys.argv[1:])
     command = command_prefix() + command
-    ladder = run_ladder(args.part, args.seeds, command=command, only=args.rungs, leave_out=args.leave_one_out)
-    path = save_results(study(args.part, args.leave_one_out)[0], ladder)
+    ladder = run_ladder(args.part, args.seeds, command=command, only=args.rungs, leave_out=args.leave_one_out,
+                        tune=args.tune)
+    path = save_results(study(args.part, args.leave_one_out, args.tune)[0], ladder)
     if args.leave_one_out:
         print(leave_one_out_table(ladder))
     else:

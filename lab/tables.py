@@ -22,6 +22,27 @@ LAB = Path(__file__).resolve().parent
 DOCUMENTS = ("lab/part3_recipe.md", "lab/speed.md", "lab/part4_family.md")
 
 
+def tuning_table(study: dict) -> str:
+    """``lab.ladder``'s tuning file (``--tune``) as a table: what changing one setting of the recipe gained in
+    validation images at the final epoch and in the worst of the last 5 (mean over seeds, range), and whether it is
+    worth changing by the course's rule read the other way: a gain on average and on at least 4 of every 5 seeds."""
+    lines = [f"{'changed':<30} {'images gained, final':>21} {'images gained, worst of last 5':>31} {'worth changing':>15}"]
+    for branch in study["branches"]:
+        s = branch.get("summary") or {}
+        if "images_gained_last5" not in s or len(s["images_gained_last5"]["per_seed"]) < len(study["rungs"][0]["per_seed"]):
+            lines.append(f"{branch['change']:<30} not measured on every seed yet")
+            continue
+        cells = [f"{s[k]['mean']:+.1f} ({s[k]['min']:+d} to {s[k]['max']:+d})" for k in ("images_gained", "images_gained_last5")]
+        gains = s["images_gained_last5"]["per_seed"]
+        worth = statistics.fmean(gains) > 0 and sum(g > 0 for g in gains) >= -(-4 * len(gains) // 5)
+        lines.append(f"{branch['change']:<30} {cells[0]:>21} {cells[1]:>31} {'yes' if worth else 'no':>15}")
+    top = study["rungs"][0]["summary"]
+    lines.append(f"the recipe itself: {top['final_val_acc_mean']:.2f}% mean final, worst of the last 5 epochs over its "
+                 f"seeds {top['worst_last5_val_acc']:.2f}%")
+    lines.append(f"validation split, seeds {', '.join(map(str, top['seeds']))}; {study['cpu_kind']}; `{study['command']}`")
+    return "\n".join(lines)
+
+
 def step_breakdown_table(folder: Path) -> str:
     """lab/speed.md: a Part-3 training step per phase on each CPU kind (``python -m lab.benchmarks.step_breakdown
     --kinds ... --save``), each setting's milliseconds per step and the ratio to the first kind."""
@@ -126,6 +147,8 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
     has = lambda name: (folder / f"{name}.json").is_file()
     if has("leave_one_out_part3"):
         blocks["part3-leave-one-out"] = "```\n" + leave_one_out_table(load_results("leave_one_out_part3", folder)) + "\n```"
+    if (folder / "tuning_part3.json").is_file():
+        blocks["part3-tuning"] = "```\n" + tuning_table(load_results("tuning_part3", folder)) + "\n```"
     if has("part3_no_gentle_seeds") and has("part3_lr02_seeds"):
         blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
             load_results("part3_lr02_seeds", folder), load_results("part3_no_gentle_seeds", folder),

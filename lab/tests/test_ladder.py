@@ -230,3 +230,28 @@ def test_the_studies_of_the_recipe_part3_was_pruned_from_stay_as_they_were_measu
     assert (recipe["LABEL_SMOOTHING"], recipe["NESTEROV"], recipe["GENTLE_EPOCHS"]) == (0.1, True, 5)
     assert recipe != ladder.ladder_recipe("part3")
     assert ladder.summarize(copy.deepcopy(committed)) == committed  # the summaries are those of the runs
+
+
+def test_the_tuning_study_changes_one_setting_of_the_recipe_at_a_time():
+    name, rungs, branches = ladder.study("part3", tune=True)
+    top = rungs[0]["recipe"]
+    assert name == "tuning_part3" and top == ladder.ladder_recipe("part3")
+    assert [_changed(top, b["recipe"]) for b in branches] == [{setting} for setting, _ in ladder.TUNINGS]
+    with pytest.raises(ValueError, match="no tuning study"):
+        ladder.tunings("part2")
+
+
+def test_the_committed_tuning_study_has_every_setting_on_every_seed_and_a_verdict():
+    from lab.tables import tuning_table
+
+    committed = committed_results("tuning_part3")
+    assert committed is not None, "results/tuning_part3.json is missing: python -m lab.ladder --part part3 --tune"
+    _, rungs, branches = ladder.study("part3", tune=True)
+    assert [(r["change"], r["recipe"]) for r in committed["rungs"]] == [(r["change"], r["recipe"]) for r in rungs]
+    assert [(b["change"], b["recipe"]) for b in committed["branches"]] == [(b["change"], b["recipe"]) for b in branches]
+    assert committed["split"] == ladder.split_description() and committed["command"].endswith("--part part3 --tune")
+    for step in committed["rungs"] + committed["branches"]:
+        assert set(step["per_seed"]) == {str(s) for s in ladder.SEEDS}, step["change"]
+    assert ladder.summarize(copy.deepcopy(committed)) == committed
+    lines = tuning_table(committed).splitlines()
+    assert len(lines) == 1 + len(branches) + 2 and all(line.split()[-1] in ("yes", "no") for line in lines[1:-2])
