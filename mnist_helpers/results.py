@@ -334,6 +334,9 @@ def _verdict(g: dict, split: str = "validation") -> str:
             f"from {g['min']:+d} to {g['max']:+d} over the {n} seeds")
 
 
+CHANCE_LEVEL = 20.0  # a final accuracy (%) below this means the run never trained: guessing gets 10%
+
+
 def ladder_effect(ladder: dict, *, rung: int | None = None, branch: int | None = None) -> str:
     """What one rung of a ``lab.ladder`` file bought over the previous rung, or one branch over its base rung,
     as a sentence (for the exercises)."""
@@ -349,7 +352,17 @@ def ladder_effect(ladder: dict, *, rung: int | None = None, branch: int | None =
     if g is None:
         return f"{entry['change']}: not measured yet (python -m lab.ladder --part {ladder['part']})"
     against = "the previous rung" if rung is not None else f"rung {entry['base']}"
-    return f"{entry['change']}, against {against}: {_verdict(g)}"
+    text = f"{entry['change']}, against {against}: {_verdict(g)}"
+    paired = [s for s in entry["per_seed"] if s in ladder["rungs"][entry.get("base", index - 1)]["per_seed"]]
+    stuck = [s for s in paired if entry["per_seed"][s]["final_val_acc"] < CHANCE_LEVEL]
+    if stuck and len(stuck) < len(paired):  # one run that never trained outweighs every other seed in the mean
+        rest = [gain for s, gain in zip(paired, g["per_seed"]) if s not in stuck]
+        firsts = "; ".join(f"seed {s}: " + ", ".join(f"{a:.2f}%" for a in entry["per_seed"][s]["val_acc"][:3])
+                           + f" ... {entry['per_seed'][s]['final_val_acc']:.2f}%" for s in stuck)
+        text += (f".\n   {len(stuck)} of those runs never trained, staying near chance (10%) from the first epoch (validation "
+                 f"accuracy after epochs 1-3 ... at the end: {firsts}). On the other {len(rest)} seeds: "
+                 + _verdict({"per_seed": rest, "mean": statistics.fmean(rest), "min": min(rest), "max": max(rest)}))
+    return text
 
 
 def sweep_spread_text(sweep: dict, target) -> str:

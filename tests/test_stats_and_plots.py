@@ -158,3 +158,20 @@ def test_results_give_accuracy_in_test_images_and_per_digit():
     rows = per_class_text(per).splitlines()
     assert rows[1].split()[0] == "1" and rows[1].split()[2] == "1"  # digit 1 is the worst: 1 wrong of 2
     assert per[5]["total"] == 0
+
+
+def test_a_run_that_never_trained_is_named_and_the_other_seeds_are_summed_without_it():
+    from mnist_helpers.results import ladder_effect
+
+    def run(final, first=None):
+        return {"final_val_acc": final, "val_acc": [first or final, final, final]}
+
+    base = {"rung": 0, "change": "base", "per_seed": {"1": run(98.0), "2": run(98.0), "3": run(98.0)}}
+    branch = {"branch": 0, "change": "a higher rate", "base": 0,
+              "per_seed": {"1": run(97.9), "2": run(11.0, first=10.5), "3": run(97.5)},
+              "summary": {"images_gained": {"mean": -2903.3, "min": -8700, "max": -10, "per_seed": [-10, -8700, -50]}}}
+    text = ladder_effect({"part": "part2", "rungs": [base], "branches": [branch]}, branch=0)
+    assert "1 of those runs never trained" in text and "seed 2: 10.50%, 11.00%, 11.00% ... 11.00%" in text
+    assert text.endswith("On the other 2 seeds: cost 30 validation images on average, on each of the 2 seeds (from 10 to 50)")
+    branch["per_seed"]["2"] = run(97.0)
+    assert "never trained" not in ladder_effect({"part": "part2", "rungs": [base], "branches": [branch]}, branch=0)
