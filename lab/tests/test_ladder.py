@@ -192,17 +192,24 @@ def test_the_ladders_seeds_are_not_the_seeds_the_course_reports():
     assert not reported & set(ladder.SEEDS)
 
 
-def test_the_committed_leave_one_out_study_has_every_ingredient_on_every_seed():
-    committed = committed_results("leave_one_out_part3")
-    assert committed is not None, "results/leave_one_out_part3.json is missing: python -m lab.ladder --part part3 --leave-one-out"
-    name, rungs, branches = ladder.study("part3", leave_out=True)
+def _committed_study(flag: str, **which) -> tuple[dict, list]:
+    """The committed study that ``python -m lab.ladder --part part3 FLAG`` writes, checked against the study the code
+    defines now: the same steps and recipes, every seed, this split, and summaries that are those of the runs."""
+    name, rungs, branches = ladder.study("part3", **which)
+    committed = committed_results(name)
+    assert committed is not None, f"results/{name}.json is missing: python -m lab.ladder --part part3 {flag}"
     assert [(r["change"], r["recipe"]) for r in committed["rungs"]] == [(r["change"], r["recipe"]) for r in rungs]
     assert [(b["change"], b["recipe"]) for b in committed["branches"]] == [(b["change"], b["recipe"]) for b in branches]
     assert committed["split"] == ladder.split_description() and committed["cpu_kind"]
-    assert committed["command"].endswith("python -m lab.ladder --part part3 --leave-one-out")
+    assert committed["command"].endswith(f"python -m lab.ladder --part part3 {flag}")
     for step in committed["rungs"] + committed["branches"]:
         assert set(step["per_seed"]) == {str(s) for s in ladder.SEEDS}, step["change"]
     assert ladder.summarize(copy.deepcopy(committed)) == committed  # the summaries are those of the runs
+    return committed, branches
+
+
+def test_the_committed_leave_one_out_study_has_every_ingredient_on_every_seed():
+    committed, branches = _committed_study("--leave-one-out", leave_out=True)
     table = leave_one_out_table(committed)
     assert len(table.splitlines()) == 1 + len(branches) + 2 and "not measured" not in table
 
@@ -244,14 +251,6 @@ def test_the_tuning_study_changes_one_setting_of_the_recipe_at_a_time():
 def test_the_committed_tuning_study_has_every_setting_on_every_seed_and_a_verdict():
     from lab.tables import tuning_table
 
-    committed = committed_results("tuning_part3")
-    assert committed is not None, "results/tuning_part3.json is missing: python -m lab.ladder --part part3 --tune"
-    _, rungs, branches = ladder.study("part3", tune=True)
-    assert [(r["change"], r["recipe"]) for r in committed["rungs"]] == [(r["change"], r["recipe"]) for r in rungs]
-    assert [(b["change"], b["recipe"]) for b in committed["branches"]] == [(b["change"], b["recipe"]) for b in branches]
-    assert committed["split"] == ladder.split_description() and committed["command"].endswith("--part part3 --tune")
-    for step in committed["rungs"] + committed["branches"]:
-        assert set(step["per_seed"]) == {str(s) for s in ladder.SEEDS}, step["change"]
-    assert ladder.summarize(copy.deepcopy(committed)) == committed
+    committed, branches = _committed_study("--tune", tune=True)
     lines = tuning_table(committed).splitlines()
     assert len(lines) == 1 + len(branches) + 2 and all(line.split()[-1] in ("yes", "no") for line in lines[1:-2])
