@@ -94,7 +94,7 @@ def rungs(part: str) -> list[dict]:
     p1 = _constants("part1", "BATCH_SIZE", "EPOCHS", "LR")
     p2 = _constants("part2", "BATCH_SIZE", "EPOCHS", "LR", "DROPOUT")
     p3 = _constants("part3", "BATCH_SIZE", "EPOCHS", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY",
-                    "LABEL_SMOOTHING", "GENTLE_EPOCHS", "GENTLE_DEGREES", "DEGREES", "CROP_PROB", "CROP_SIZE")
+                    "LABEL_SMOOTHING", "GENTLE_EPOCHS", "GENTLE_DEGREES", "DEGREES", "CROP_PROB", "CROP_SIZE", "TRANSLATE")
     wide = (10, 16, 16, 16)  # Part-1's channels
     part2_final = recipe(MODEL="part2", NET_ARGS={"dropout": p2["DROPOUT"]}, BATCH_SIZE=p2["BATCH_SIZE"],
                          EPOCHS=p2["EPOCHS"], LR=p2["LR"])
@@ -112,14 +112,16 @@ def rungs(part: str) -> list[dict]:
             (f"+ dropout {p2['DROPOUT']:g}: Part-2's model and recipe", part2_final),
         ]
     elif part == "part3":
-        augmented = {**part2_final, "DEGREES": p3["DEGREES"], "CROP_PROB": p3["CROP_PROB"], "CROP_SIZE": p3["CROP_SIZE"]}
+        augmented = {**part2_final, "DEGREES": p3["DEGREES"], "CROP_PROB": p3["CROP_PROB"], "CROP_SIZE": p3["CROP_SIZE"],
+                     "TRANSLATE": p3["TRANSLATE"]}
         scheduled = {**augmented, "LR": None, "PEAK_LR": p3["PEAK_LR"], "WARMUP_EPOCHS": p3["WARMUP_EPOCHS"],
                      "FLOOR_EPOCH": p3["FLOOR_EPOCH"]}
         averaged = {**scheduled, "EMA_DECAY": p3["EMA_DECAY"]}
         steps = [
             ("Part-2's model and recipe", part2_final),
             (f"+ augmentation (rotation ±{p3['DEGREES']:g}°, a {p3['CROP_SIZE']}×{p3['CROP_SIZE']} crop "
-             f"with p = {p3['CROP_PROB']:g})", augmented),
+             f"with p = {p3['CROP_PROB']:g}" + (f", shifts of up to ±{p3['TRANSLATE']:g} px" if p3["TRANSLATE"] else "")
+             + ")", augmented),
             (f"+ the warm-up/cosine/floor schedule, peak {p3['PEAK_LR']:g}", scheduled),
             (f"+ the EMA of the weights (decay {p3['EMA_DECAY']:g})", averaged),
         ]
@@ -149,9 +151,9 @@ def branches(part: str) -> list[dict]:
                   {**steps[0]["recipe"], "LR": higher})]
     elif part == "part3":
         top = steps[-1]["recipe"]
-        found = [("Part-3 without augmentation (DEGREES = 0, CROP_PROB = 0" + (", GENTLE_DEGREES = 0)" if top["GENTLE_EPOCHS"]
-                                                                              else ")"), len(steps) - 1,
-                  {**top, "DEGREES": 0, "CROP_PROB": 0.0, "GENTLE_DEGREES": 0, "GENTLE_EPOCHS": 0})]
+        found = [("Part-3 without augmentation (DEGREES = 0, CROP_PROB = 0" + (", TRANSLATE = 0" if top["TRANSLATE"] else "")
+                  + (", GENTLE_DEGREES = 0)" if top["GENTLE_EPOCHS"] else ")"), len(steps) - 1,
+                  {**top, "DEGREES": 0, "CROP_PROB": 0.0, "TRANSLATE": 0, "GENTLE_DEGREES": 0, "GENTLE_EPOCHS": 0})]
         if top["LABEL_SMOOTHING"]:
             found.append(("Part-3 without label smoothing (LABEL_SMOOTHING = 0)", len(steps) - 1,
                           {**top, "LABEL_SMOOTHING": 0.0}))
@@ -169,12 +171,14 @@ def leave_one_out(part: str) -> list[dict]:
         raise ValueError(f"no leave-one-out study for {part!r}; use 'part3'")
     top = rungs(part)[-1]["recipe"]
     constant_lr = notebook_recipe("part2")["LR"]
-    no_augmentation = {"DEGREES": 0, "CROP_PROB": 0.0, "GENTLE_EPOCHS": 0, "GENTLE_DEGREES": 0}
+    no_augmentation = {"DEGREES": 0, "CROP_PROB": 0.0, "TRANSLATE": 0, "GENTLE_EPOCHS": 0, "GENTLE_DEGREES": 0}
     rotation_out = {"DEGREES": 0, "GENTLE_DEGREES": 0} if top["GENTLE_EPOCHS"] else {"DEGREES": 0}
     found = [  # (the ingredient is in the recipe, what "out" means, the change)
-        (top["DEGREES"], "rotation out (" + " and ".join(f"{k} = 0" for k in rotation_out) + "; the crop stays)",
-         rotation_out),
-        (top["CROP_PROB"], "crop out (CROP_PROB = 0; the rotation stays)", {"CROP_PROB": 0.0}),
+        (top["DEGREES"], "rotation out (" + " and ".join(f"{k} = 0" for k in rotation_out)
+         + ("; the crop and the shifts stay)" if top["TRANSLATE"] else "; the crop stays)"), rotation_out),
+        (top["CROP_PROB"], "crop out (CROP_PROB = 0; the rotation " + ("and the shifts stay)" if top["TRANSLATE"] else "stays)"),
+         {"CROP_PROB": 0.0}),
+        (top["TRANSLATE"], "shift out (TRANSLATE = 0; the rotation and the crop stay)", {"TRANSLATE": 0}),
         (top["PEAK_LR"], f"schedule out (a constant rate of {constant_lr:g}, Part-2's, not tuned for this model, instead "
          "of the warm-up, cosine and floor)", {"LR": constant_lr, "PEAK_LR": None, "WARMUP_EPOCHS": None, "FLOOR_EPOCH": None}),
         (top["NESTEROV"], "Nesterov out (plain momentum 0.9)", {"NESTEROV": False}),
@@ -183,7 +187,7 @@ def leave_one_out(part: str) -> list[dict]:
         (top["GENTLE_EPOCHS"], "gentle epochs out (the full augmentation to the end: GENTLE_EPOCHS = 0)", {"GENTLE_EPOCHS": 0}),
         (True, "5×5 stem out (a 3×3 first convolution: 128 parameters fewer; the maps run 26, 13, 11, 9, 4 wide)",
          {"STEM_KERNEL": 3}),
-        (top["DEGREES"] and top["CROP_PROB"], "augmentation out (no rotation, no crop"
+        (top["DEGREES"] and top["CROP_PROB"], "augmentation out (no rotation, no crop" + (", no shift" if top["TRANSLATE"] else "")
          + (", no gentle epochs)" if top["GENTLE_EPOCHS"] else ")"), no_augmentation),
         (top["DEGREES"] and top["LABEL_SMOOTHING"], "augmentation and label smoothing out (both at once)",
          {**no_augmentation, "LABEL_SMOOTHING": 0.0}),
@@ -212,7 +216,8 @@ def tunings(part: str) -> list[dict]:
         raise ValueError(f"no tuning study for {part!r}; use 'part3'")
     top = rungs(part)[-1]["recipe"]
     return [{"branch": i, "change": f"{name} {top[name]:g} → {value:g}", "base": 0,
-             "recipe": recipe(**{**top, name: value})} for i, (name, value) in enumerate(TUNINGS)]
+             "recipe": recipe(**{**top, name: value})}
+            for i, (name, value) in enumerate((name, value) for name, value in TUNINGS if top[name] != value)]
 
 
 def study(part: str, leave_out: bool = False, tune: bool = False) -> tuple[str, list[dict], list[dict]]:
@@ -386,7 +391,8 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bo
     # every committed run on this split and CPU kind, by recipe: this file's, the other ladders' and studies', the frontier screen's
     pool = [(r["recipe"], r["per_seed"], f"results/{name}.json") for r in
             (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
-    others = [f"{study_}_{p}" for study_ in ("ladder", "leave_one_out", "tuning") for p in LADDERS] + ["frontier_screen"]
+    others = sorted(path.stem for path in results_dir().glob("*.json")
+                    if path.stem.startswith(("ladder_", "leave_one_out_", "tuning_")) or path.stem == "frontier_screen")
     pool += committed_runs([other for other in others if other != name], split, kind)
     ladder = {"about": __doc__.splitlines()[0], "part": part, "split": split, "cpu_kind": kind,
               "device": device_description(torch.device("cpu")), "torch_version": torch.__version__,
