@@ -145,18 +145,17 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
 
     blocks = {}
     has = lambda name: (folder / f"{name}.json").is_file()
-    for name in ("leave_one_out_part3", "leave_one_out_part3_no_shift"):
+    for name in ("leave_one_out_part3", "leave_one_out_part3_shift"):
         if has(name):
-            key = "part3-leave-one-out" + ("-no-shift" if name.endswith("_no_shift") else "")
+            key = "part3-leave-one-out" + ("-shift" if name.endswith("_shift") else "")
             blocks[key] = "```\n" + leave_one_out_table(load_results(name, folder)) + "\n```"
-    if has("tuning_part3_no_shift"):
-        blocks["part3-tuning"] = "```\n" + tuning_table(load_results("tuning_part3_no_shift", folder)) + "\n```"
-    if has("part3_no_shift_seeds_avx2") and has("part3_seeds_avx2"):
-        shifted = load_results("part3_seeds_avx2", folder)
-        if shifted["recipe"].get("TRANSLATE"):  # the notebook's sweep, once it trains with the shift
-            blocks["part3-shift-seeds"] = "```\n" + paired_sweep_table(
-                load_results("part3_no_shift_seeds_avx2", folder), shifted, "no shift",
-                f"shifts ±{shifted['recipe']['TRANSLATE']:g} px") + "\n```"
+    if has("tuning_part3"):
+        blocks["part3-tuning"] = "```\n" + tuning_table(load_results("tuning_part3", folder)) + "\n```"
+    if has("part3_seeds_avx2") and has("part3_shift_seeds_avx2"):
+        shifted = load_results("part3_shift_seeds_avx2", folder)
+        blocks["part3-shift-seeds"] = "```\n" + paired_sweep_table(
+            load_results("part3_seeds_avx2", folder), shifted, "no shift",
+            f"shifts ±{shifted['recipe']['TRANSLATE']:g} px") + "\n```"
     if has("part3_no_gentle_seeds") and has("part3_lr02_seeds"):
         blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
             load_results("part3_lr02_seeds", folder), load_results("part3_no_gentle_seeds", folder),

@@ -195,7 +195,7 @@ def test_the_ladders_seeds_are_not_the_seeds_the_course_reports():
 
 def _committed_study(flag: str, name: str | None = None, **which) -> tuple[dict, list]:
     """The committed study that ``python -m lab.ladder --part part3 FLAG`` writes (or wrote, into ``results/NAME.json``,
-    for an earlier recipe), checked against the study the code defines for the recipe as it is now: the same steps
+    for a recipe tried), checked against the study the code defines for the recipe as it is now: the same steps
     and recipes, every seed, this split, and summaries that are those of the runs."""
     own, rungs, branches = ladder.study("part3", **which)
     name = name or own
@@ -212,11 +212,11 @@ def _committed_study(flag: str, name: str | None = None, **which) -> tuple[dict,
 
 
 @pytest.fixture
-def without_the_shift(monkeypatch):
-    """The recipe the shift was found on: Part-3's recipe cell with ``TRANSLATE = 0``."""
+def with_the_shift(monkeypatch):
+    """The recipe with shifts, tried and not kept: Part-3's recipe cell with ``TRANSLATE = 2``."""
     monkeypatch.setattr(ladder, "notebook_recipe",
                         lambda part, **changes: {**notebook_recipe(part, **changes),
-                                                 **({"TRANSLATE": 0} if part == "part3" else {})})
+                                                 **({"TRANSLATE": 2} if part == "part3" else {})})
 
 
 def test_the_committed_leave_one_out_study_has_every_ingredient_on_every_seed():
@@ -263,16 +263,14 @@ def test_the_tuning_study_changes_one_setting_of_the_recipe_at_a_time():
 def test_the_committed_tuning_study_has_every_setting_on_every_seed_and_a_verdict():
     from lab.tables import tuning_table
 
-    if committed_results("tuning_part3") is None:
-        pytest.skip("results/tuning_part3.json of the recipe with the shift is not measured yet: "
-                    "python -m lab.ladder --part part3 --tune")
     committed, branches = _committed_study("--tune", tune=True)
     lines = tuning_table(committed).splitlines()
     assert len(lines) == 1 + len(branches) + 2 and all(line.split()[-1] in ("yes", "no") for line in lines[1:-2])
 
 
-@pytest.mark.parametrize("flag, which", [("--tune", {"tune": True}), ("--leave-one-out", {"leave_out": True})])
-def test_the_studies_of_the_recipe_before_the_shift_stay_as_they_were_measured(without_the_shift, flag, which):
-    name = ladder.study("part3", **which)[0] + "_no_shift"
-    committed, branches = _committed_study(flag, name, **which)
-    assert committed["rungs"][0]["recipe"]["TRANSLATE"] == 0 and len(branches) >= 6
+def test_the_study_of_the_recipe_with_shifts_stays_as_it_was_measured(with_the_shift):
+    committed, branches = _committed_study("--leave-one-out", "leave_one_out_part3_shift", leave_out=True)
+    assert committed["rungs"][0]["recipe"]["TRANSLATE"] == 2
+    assert [b["change"].split(" out")[0] for b in branches] == [
+        "rotation", "crop", "shift", "schedule", "EMA", "5×5 stem", "augmentation"]
+    assert {k: v for k, v in branches[2]["recipe"].items()} == {**committed["rungs"][0]["recipe"], "TRANSLATE": 0}
