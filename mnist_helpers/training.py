@@ -64,22 +64,28 @@ def progress_bar(iterable, desc: str):
                 disable=os.environ.get("TQDM_DISABLE", "") not in ("", "0"))
 
 
-def _first_bad_loss(batch_losses: list) -> tuple[int, float] | None:
+def epoch_means(losses: list, corrects: list, sizes: list) -> tuple[float, float]:
+    """An epoch's mean loss and accuracy (%) from each batch's mean loss and correct count (tensors, possibly on
+    the GPU: read here, once) and size. Raises on an empty epoch and on a NaN/inf loss, naming its batch."""
+    if not sizes:
+        raise ValueError("the training loader yielded no batches; is the dataset empty?")
+    batch_losses, batch_correct = torch.stack([torch.stack(losses).double(),
+                                               torch.stack(corrects).double()]).tolist()  # the one read
     for batch, value in enumerate(batch_losses):
         if not math.isfinite(value):
-            return batch, value
-    return None
+            raise FloatingPointError(f"loss became {value} at batch {batch}; "
+                                     "lower the learning rate or check the inputs for NaN/inf")
+    total_loss = 0.0
+    for value, n in zip(batch_losses, sizes):
+        total_loss += value * n
+    seen = sum(sizes)
+    return total_loss / seen, 100.0 * int(sum(batch_correct)) / seen
 
 
 def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_batch: bool = False,
                 label_smoothing: float = 0.0, ema=None, desc: str = "train") -> tuple[float, float]:
-    """One pass over ``loader``; returns (mean training loss, accuracy %). Raises on a NaN/inf loss.
-
-    The loss is the training objective: cross-entropy, with ``label_smoothing`` if given.
-    ``ema`` (an ``AveragedModel`` of ``model``) is updated after every optimizer step.
-    Each step's loss and correct count stay on the device; they are read once, after
-    the epoch, so a step never waits for the GPU to finish.
-    """
+    """Part-1's ``train``, with what later Parts add: a schedule stepped per batch, an average of the weights
+    (``ema``, an ``AveragedModel``), label smoothing, and a progress bar. Returns (mean training loss, accuracy %)."""
     model.train()
     device = _device_of(model)
     losses, corrects, sizes = [], [], []
@@ -91,25 +97,13 @@ def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_
         loss.backward()
         optimizer.step()
         if ema is not None:
-            ema.update_parameters(model)
+            ema.update_parameters(model)  # the average moves 1 - decay of the way to the new weights
         if scheduler is not None and step_scheduler_per_batch:
             scheduler.step()
-        losses.append(loss.detach())
+        losses.append(loss.detach())  # kept on the device and read once, after the epoch: no wait for the GPU
         corrects.append((output.argmax(dim=1) == target).sum())
         sizes.append(len(target))
-    if not sizes:
-        raise ValueError("the training loader yielded no batches; is the dataset empty?")
-    batch_losses, batch_correct = torch.stack([torch.stack(losses).double(),
-                                               torch.stack(corrects).double()]).tolist()  # the one read
-    bad = _first_bad_loss(batch_losses)
-    if bad is not None:
-        raise FloatingPointError(f"loss became {bad[1]} at batch {bad[0]}; "
-                                 "lower the learning rate or check the inputs for NaN/inf")
-    total_loss = 0.0
-    for value, n in zip(batch_losses, sizes):
-        total_loss += value * n
-    seen = sum(sizes)
-    return total_loss / seen, 100.0 * int(sum(batch_correct)) / seen
+    return epoch_means(losses, corrects, sizes)
 
 
 @torch.no_grad()
