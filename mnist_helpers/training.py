@@ -64,46 +64,40 @@ def progress_bar(iterable, desc: str):
                 disable=os.environ.get("TQDM_DISABLE", "") not in ("", "0"))
 
 
-def epoch_means(losses: list, corrects: list, sizes: list) -> tuple[float, float]:
-    """An epoch's mean loss and accuracy (%) from each batch's mean loss and correct count (tensors, possibly on
-    the GPU: read here, once) and size. Raises on an empty epoch and on a NaN/inf loss, naming its batch."""
-    if not sizes:
+def epoch_means(total_loss, correct, seen: int) -> tuple[float, float]:
+    """An epoch's mean loss and accuracy (%) from its summed loss and correct count (tensors, possibly on the GPU:
+    read here, once) and its number of images. Raises on an empty epoch and on a NaN/inf loss."""
+    if seen == 0:
         raise ValueError("the training loader yielded no batches; is the dataset empty?")
-    batch_losses, batch_correct = torch.stack([torch.stack(losses).double(),
-                                               torch.stack(corrects).double()]).tolist()  # the one read
-    for batch, value in enumerate(batch_losses):
-        if not math.isfinite(value):
-            raise FloatingPointError(f"loss became {value} at batch {batch}; "
-                                     "lower the learning rate or check the inputs for NaN/inf")
-    total_loss = 0.0
-    for value, n in zip(batch_losses, sizes):
-        total_loss += value * n
-    seen = sum(sizes)
-    return total_loss / seen, 100.0 * int(sum(batch_correct)) / seen
+    total_loss, correct = float(total_loss), int(correct)
+    if not math.isfinite(total_loss):
+        raise FloatingPointError(f"the epoch's loss became {total_loss}; "
+                                 "lower the learning rate or check the inputs for NaN/inf")
+    return total_loss / seen, 100.0 * correct / seen
 
 
-def train_epoch(model, loader, optimizer, scheduler=None, *, step_scheduler_per_batch: bool = False,
-                label_smoothing: float = 0.0, ema=None, desc: str = "train") -> tuple[float, float]:
-    """Part-1's ``train``, with what later Parts add: a schedule stepped per batch, an average of the weights
-    (``ema``, an ``AveragedModel``), label smoothing, and a progress bar. Returns (mean training loss, accuracy %)."""
+def train_epoch(model, loader, optimizer, scheduler=None, *, label_smoothing: float = 0.0, ema=None,
+                desc: str = "train") -> tuple[float, float]:
+    """Part-1's ``train``, with what later Parts add: a ``scheduler`` stepped after every batch, an average of the
+    weights (``ema``, from ``ema_model``), label smoothing, and a progress bar. Returns (mean loss, accuracy %)."""
     model.train()
-    device = _device_of(model)
-    losses, corrects, sizes = [], [], []
+    device = next(model.parameters()).device
+    total_loss, correct, seen = 0.0, 0, 0
     for data, target in progress_bar(loader, desc):
-        data, target = data.to(device, non_blocking=True), target.to(device, non_blocking=True)
+        data, target = data.to(device), target.to(device)
         optimizer.zero_grad(set_to_none=True)
         output = model(data)
         loss = F.cross_entropy(output, target, label_smoothing=label_smoothing)
         loss.backward()
         optimizer.step()
         if ema is not None:
-            ema.update_parameters(model)  # the average moves 1 - decay of the way to the new weights
-        if scheduler is not None and step_scheduler_per_batch:
+            ema.update_parameters(model)  # the average takes a small step towards the new weights
+        if scheduler is not None:
             scheduler.step()
-        losses.append(loss.detach())  # kept on the device and read once, after the epoch: no wait for the GPU
-        corrects.append((output.argmax(dim=1) == target).sum())
-        sizes.append(len(target))
-    return epoch_means(losses, corrects, sizes)
+        total_loss += loss.detach() * len(target)  # stays on the device, as in Part-1
+        correct += (output.argmax(dim=1) == target).sum()
+        seen += len(target)
+    return epoch_means(total_loss, correct, seen)  # the one read; raises on an empty epoch or a NaN/inf loss
 
 
 @torch.no_grad()
@@ -147,7 +141,9 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, *, epochs: int,
     training only. With ``ema`` (an ``AveragedModel`` of ``model``), the test metrics measure the
     averaged weights. ``before_epoch(epoch)`` is called before each epoch (counting from 1), for
     example to change the training loader's augmentation. ``train_one_epoch(desc)``, if given,
-    replaces :func:`train_epoch` (``lab.static_step`` passes its CUDA-graph step).
+    replaces :func:`train_epoch` and returns (mean loss, accuracy %): it then steps a per-batch ``scheduler``,
+    updates ``ema`` and applies ``label_smoothing`` itself, while ``fit`` still evaluates ``ema`` and steps a
+    per-epoch scheduler (``lab.static_step`` passes its CUDA-graph step).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -160,7 +156,7 @@ def fit(model, train_data, test_data, optimizer, scheduler=None, *, epochs: int,
             scheduler, (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR))
     if train_one_epoch is None:
         def train_one_epoch(desc):
-            return train_epoch(model, train_data, optimizer, scheduler, step_scheduler_per_batch=step_scheduler_per_batch,
+            return train_epoch(model, train_data, optimizer, scheduler if step_scheduler_per_batch else None,
                                label_smoothing=label_smoothing, ema=ema, desc=desc)
     history = History()
     for epoch in range(1, epochs + 1):

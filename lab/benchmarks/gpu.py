@@ -119,7 +119,7 @@ def time_mode(part: str, mode: str, device: torch.device, warmup: int, epochs: i
         elif static is not None:
             static.train_epoch()
         else:
-            train_epoch(model, loader, optimizer, scheduler, step_scheduler_per_batch=scheduler is not None,
+            train_epoch(model, loader, optimizer, scheduler,
                         label_smoothing=smoothing, ema=ema)
         synchronize(device)
         if epoch >= warmup:

@@ -141,7 +141,7 @@ def time_epochs(names: list[str], repeats: int = 3, epochs: int = 2) -> dict:
             train, model, optimizer, scheduler, ema = _setup(cfg, 0, images, labels)
             for epoch in range(epochs):
                 start = time.perf_counter()
-                train_epoch(model, train, optimizer, scheduler, step_scheduler_per_batch=True,
+                train_epoch(model, train, optimizer, scheduler,
                             label_smoothing=cfg["LABEL_SMOOTHING"], ema=ema)
                 if epoch:
                     times[name].append(time.perf_counter() - start)
