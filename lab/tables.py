@@ -145,9 +145,8 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
 
     blocks = {}
     has = lambda name: (folder / f"{name}.json").is_file()
-    for name in ("leave_one_out_part3", "leave_one_out_part3_shift"):
+    for name, key in (("leave_one_out_part3", "part3-leave-one-out"), ("leave_one_out_part3_shift", "part3-leave-one-out-shift")):
         if has(name):
-            key = "part3-leave-one-out" + ("-shift" if name.endswith("_shift") else "")
             blocks[key] = "```\n" + leave_one_out_table(load_results(name, folder)) + "\n```"
     if has("tuning_part3"):
         blocks["part3-tuning"] = "```\n" + tuning_table(load_results("tuning_part3", folder)) + "\n```"

@@ -13,14 +13,12 @@ MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
 
-def torchvision_reference(degrees: float = 0.0, crop_prob: float = 0.0, crop_size: int = 22,
-                          translate: float = 0.0) -> T.Compose:
+def torchvision_reference(degrees: float = 0.0, crop_prob: float = 0.0, crop_size: int = 22) -> T.Compose:
     """torchvision's per-sample equivalent of what ``TensorLoader`` does to a batch.
 
     Without arguments: ``ToTensor`` + ``Normalize`` (the test images, and Part-1/2's training
     images). With augmentation: with probability ``crop_prob`` a centre crop to ``crop_size``
-    (then resized to 28), then a random rotation in ``[-degrees, degrees]`` with background 0 and, with
-    ``translate``, a shift of up to ``translate`` pixels along each axis (``RandomAffine``);
+    (then resized to 28), then a random rotation in ``[-degrees, degrees]`` with background 0;
     :class:`mnist_helpers.augment.RandomRotateCrop` does the same in batched warps.
     """
     if degrees < 0:
@@ -30,10 +28,6 @@ def torchvision_reference(degrees: float = 0.0, crop_prob: float = 0.0, crop_siz
     steps = []
     if crop_prob > 0:
         steps += [T.RandomApply([T.CenterCrop(crop_size)], p=crop_prob), T.Resize((28, 28))]
-    if not 0 <= translate < 14:
-        raise ValueError(f"translate must be in [0, 14) pixels, got {translate}")
-    if translate > 0:
-        steps.append(T.RandomAffine((-degrees, degrees), translate=(translate / 28, translate / 28), fill=0))
-    elif degrees > 0:
+    if degrees > 0:
         steps.append(T.RandomRotation((-degrees, degrees), fill=0))
     return T.Compose(steps + [T.ToTensor(), T.Normalize((MNIST_MEAN,), (MNIST_STD,))])

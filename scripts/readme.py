@@ -40,8 +40,7 @@ def adds(part: str, run: dict) -> str:
                 f"kernel, {notebook_recipe('part2')['DROPOUT']:.0%} dropout; a ladder measures each")
     r = notebook_recipe("part3")
     if part == "part3":
-        return (f"rotation ±{r['DEGREES']}° and a {r['CROP_SIZE']}×{r['CROP_SIZE']} centre crop (p = {r['CROP_PROB']:g})"
-                + (f", shifts of up to ±{r['TRANSLATE']:g} px" if r.get("TRANSLATE") else "") + "; "
+        return (f"rotation ±{r['DEGREES']}° and a {r['CROP_SIZE']}×{r['CROP_SIZE']} centre crop (p = {r['CROP_PROB']:g}); "
                 "a warm-up/cosine LR schedule" + (", averaged weights" if r["EMA_DECAY"] else "")
                 + "; each idea taken out once, to see what it bought")
     return ("Part-3's layout and recipe at several widths, and a second family with depthwise-separable "

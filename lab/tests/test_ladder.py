@@ -273,4 +273,4 @@ def test_the_study_of_the_recipe_with_shifts_stays_as_it_was_measured(with_the_s
     assert committed["rungs"][0]["recipe"]["TRANSLATE"] == 2
     assert [b["change"].split(" out")[0] for b in branches] == [
         "rotation", "crop", "shift", "schedule", "EMA", "5×5 stem", "augmentation"]
-    assert {k: v for k, v in branches[2]["recipe"].items()} == {**committed["rungs"][0]["recipe"], "TRANSLATE": 0}
+    assert branches[2]["recipe"] == {**committed["rungs"][0]["recipe"], "TRANSLATE": 0}
