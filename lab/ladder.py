@@ -4,8 +4,9 @@
     python -m lab.ladder --part part3                  # results/ladder_part3.json
     python -m lab.ladder --part part3 --leave-one-out  # results/leave_one_out_part3.json
     python -m lab.ladder --part part3 --tune           # results/tuning_part3.json
-The tuning study keeps every ingredient and changes one setting of the recipe at a time (``TUNINGS``),
-looking for margin above the target; a setting is worth changing by the same rule, read the other way.
+The tuning study keeps every ingredient and changes one setting of the recipe at a time, or a batch and its rate
+together (``TUNINGS``), looking for margin above the target; a setting is worth changing by the same rule, read the
+other way.
 
 A ladder adds one ingredient at a time, so it measures each on a model that later rungs change.
 The leave-one-out study takes each ingredient out of the finished recipe instead, one at a time
@@ -71,6 +72,7 @@ RECIPE_DEFAULTS = {
 # Keys a recipe holds only when set, so the recipes that leave them alone compare equal to the committed ones
 OPTIONAL_KEYS = {
     "STEM_KERNEL": "the first convolution's kernel size (absent: the notebook's own)",
+    "WEIGHT_DECAY": "SGD's weight decay, on every parameter (absent: none)",
 }
 
 
@@ -197,27 +199,39 @@ def leave_one_out(part: str) -> list[dict]:
             for i, (change, edit) in enumerate(found)]
 
 
-# The tuning study's changes: one setting of the recipe at a time (a name of RECIPE_DEFAULTS)
+# The tuning study's changes: one setting of the recipe at a time (names of RECIPE_DEFAULTS or OPTIONAL_KEYS), or
+# two that go together
 TUNINGS = (
-    ("FLOOR_EPOCH", 10),   # five epochs at the floor instead of three: every epoch the target reads is settled
-    ("FLOOR_EPOCH", 14),   # a longer cosine, one epoch at the floor
-    ("EMA_DECAY", 0.999),  # an average over about 1,000 steps instead of 500
-    ("PEAK_LR", 0.4),
-    ("PEAK_LR", 1.2),
-    ("WARMUP_EPOCHS", 2),
-    ("TRANSLATE", 1),      # a third kind of augmentation: shifts of up to 1 pixel along each axis, at no cost in time
-    ("TRANSLATE", 2),
+    {"FLOOR_EPOCH": 10},    # five epochs at the floor instead of three: every epoch the target reads is settled
+    {"FLOOR_EPOCH": 14},    # a longer cosine, one epoch at the floor
+    {"EMA_DECAY": 0.999},   # an average over about 1,000 steps instead of 500
+    {"PEAK_LR": 0.4},
+    {"PEAK_LR": 1.2},
+    {"WARMUP_EPOCHS": 2},
+    {"TRANSLATE": 1},       # a third kind of augmentation: shifts of up to 1 pixel along each axis, at no cost in time
+    {"TRANSLATE": 2},
+    {"WEIGHT_DECAY": 5e-5},  # the product of rate and decay of the common 0.1 and 5e-4, at the peak of 0.8
+    {"WEIGHT_DECAY": 2e-4},
+    {"DEGREES": 10},        # a gentler rotation: the model fits its augmented training images less well than validation
+    {"BATCH_SIZE": 64, "PEAK_LR": 0.4},  # twice the steps in 15 epochs, at the rate scaled with the batch
 )
 
 
+def setting(r: dict, name: str):
+    """Recipe ``r``'s value of ``name``; an optional key it leaves out is off (``None``; 0 for the weight decay)."""
+    return r[name] if name in r else (0 if name == "WEIGHT_DECAY" else None)
+
+
 def tunings(part: str) -> list[dict]:
-    """``part``'s recipe with one setting of ``TUNINGS`` changed, as branches of its one rung (the recipe)."""
+    """``part``'s recipe with one change of ``TUNINGS``, as branches of its one rung (the recipe); a change the recipe
+    already has is left out."""
     if part != "part3":
         raise ValueError(f"no tuning study for {part!r}; use 'part3'")
     top = rungs(part)[-1]["recipe"]
-    return [{"branch": i, "change": f"{name} {top[name]:g} → {value:g}", "base": 0,
-             "recipe": recipe(**{**top, name: value})}
-            for i, (name, value) in enumerate((name, value) for name, value in TUNINGS if top[name] != value)]
+    changes = [change for change in TUNINGS if any(setting(top, name) != value for name, value in change.items())]
+    return [{"branch": i, "change": ", ".join(f"{name} {setting(top, name):g} → {value:g}" for name, value in change.items()),
+             "base": 0, "recipe": recipe(**{**top, **change})}
+            for i, change in enumerate(changes)]
 
 
 def study(part: str, leave_out: bool = False, tune: bool = False) -> tuple[str, list[dict], list[dict]]:
@@ -266,7 +280,7 @@ def optimizer_schedule_ema(r: dict, model: torch.nn.Module, steps_per_epoch: int
     EMA (None without one), for ``model``."""
     scheduled = r["PEAK_LR"] is not None
     optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"] if scheduled else r["LR"], momentum=0.9,
-                                nesterov=r["NESTEROV"])
+                                nesterov=r["NESTEROV"], weight_decay=setting(r, "WEIGHT_DECAY"))
     scheduler = (warmup_cosine_floor(optimizer, steps_per_epoch, warmup_epochs=r["WARMUP_EPOCHS"],
                                      floor_epoch=r["FLOOR_EPOCH"]) if scheduled else None)
     ema = ema_model(model, decay=r["EMA_DECAY"]) if r["EMA_DECAY"] is not None else None

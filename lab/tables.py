@@ -26,16 +26,17 @@ def tuning_table(study: dict) -> str:
     """``lab.ladder``'s tuning file (``--tune``) as a table: what changing one setting of the recipe gained in
     validation images at the final epoch and in the worst of the last 5 (mean over seeds, range), and whether it is
     worth changing by the course's rule read the other way: a gain on average and on at least 4 of every 5 seeds."""
-    lines = [f"{'changed':<30} {'images gained, final':>21} {'images gained, worst of last 5':>31} {'worth changing':>15}"]
+    width = max(30, *(len(branch["change"]) for branch in study["branches"]))
+    lines = [f"{'changed':<{width}} {'images gained, final':>21} {'images gained, worst of last 5':>31} {'worth changing':>15}"]
     for branch in study["branches"]:
         s = branch.get("summary") or {}
         if "images_gained_last5" not in s or len(s["images_gained_last5"]["per_seed"]) < len(study["rungs"][0]["per_seed"]):
-            lines.append(f"{branch['change']:<30} not measured on every seed yet")
+            lines.append(f"{branch['change']:<{width}} not measured on every seed yet")
             continue
         cells = [f"{s[k]['mean']:+.1f} ({s[k]['min']:+d} to {s[k]['max']:+d})" for k in ("images_gained", "images_gained_last5")]
         gains = s["images_gained_last5"]["per_seed"]
         worth = statistics.fmean(gains) > 0 and sum(g > 0 for g in gains) >= -(-4 * len(gains) // 5)
-        lines.append(f"{branch['change']:<30} {cells[0]:>21} {cells[1]:>31} {'yes' if worth else 'no':>15}")
+        lines.append(f"{branch['change']:<{width}} {cells[0]:>21} {cells[1]:>31} {'yes' if worth else 'no':>15}")
     top = study["rungs"][0]["summary"]
     lines.append(f"the recipe itself: {top['final_val_acc_mean']:.2f}% mean final, worst of the last 5 epochs over its "
                  f"seeds {top['worst_last5_val_acc']:.2f}%")
