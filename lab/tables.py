@@ -44,6 +44,28 @@ def tuning_table(study: dict) -> str:
     return "\n".join(lines)
 
 
+def time_to_accuracy_table(folder: Path) -> str:
+    """lab/speed.md: ``python -m lab.benchmarks.time_to_accuracy --save``, each recipe's seeds that reached 99.0% and
+    99.4%, the median seconds of training to each, as a fraction of the example's (99.0%) and of Part-3's (99.4%)."""
+    b = load_results("benchmark_time_to_accuracy", folder)
+    rows = ["| recipe | epochs | median s per epoch | 99.0%: seeds | median s | of the example's | 99.4%: seeds | "
+            "median s | of Part-3's |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, per_seed in b["runs"].items():
+        epochs = sorted({len(r["acc"]) for r in per_seed.values()})
+        per_epoch = statistics.median(x for r in per_seed.values() for x in r["epoch_seconds"])
+        cells = []
+        for t, against in (("99", "example"), ("99.4", "part3")):
+            cell, base = b["summary"][name][t], b["summary"].get(against, {}).get(t, {}).get("median_seconds")
+            median = cell["median_seconds"]
+            cells += [f"{cell['reached']} of {cell['seeds']}", "not reached" if median is None else f"{median:.1f}",
+                      "-" if name == against or not (base and median) else f"1/{base / median:.1f}"]
+        rows.append(f"| {name} | {'–'.join(map(str, (epochs[0], epochs[-1]))) if len(epochs) > 1 else epochs[0]} | "
+                    f"{per_epoch:.1f} | " + " | ".join(cells) + " |")
+    seeds = sorted({int(k) for r in b["runs"].values() for k in r})
+    return "\n".join(rows) + (f"\n\nSeeds {', '.join(map(str, seeds))}, {b['split']} split, {b['device']}, {b['cpu_kind']}, "
+                              f"torch {b['torch_version']}: `{b['command']}`.")
+
+
 def step_breakdown_table(folder: Path) -> str:
     """lab/speed.md: a Part-3 training step per phase on each CPU kind (``python -m lab.benchmarks.step_breakdown
     --kinds ... --save``), each setting's milliseconds per step and the ratio to the first kind."""
@@ -201,6 +223,7 @@ def research_blocks(folder: Path | None = None, lab: Path = RESULTS) -> dict[str
     for block, name, table in (("benchmark", "benchmark_pipeline", benchmark_table),
                                ("step-breakdown-kinds", "benchmark_step_breakdown", step_breakdown_table),
                                ("web-update", "benchmark_web", web_update_table),
+                               ("time-to-accuracy", "benchmark_time_to_accuracy", time_to_accuracy_table),
                                ("notebook-before-after", "benchmark_notebook_before_after", notebook_before_after_table)):
         if has(name):
             blocks[block] = table(lab)
