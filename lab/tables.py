@@ -66,6 +66,30 @@ def time_to_accuracy_table(folder: Path) -> str:
                               f"torch {b['torch_version']}: `{b['command']}`.")
 
 
+def time_to_accuracy_screen_table(folder: Path) -> str:
+    """lab/speed.md: ``python -m lab.benchmarks.time_to_accuracy --split val --save``, the levers screened on the
+    validation split: each recipe's change from the first, its mean final accuracy, the validation images it gained
+    over the first (paired by seed), its median seconds per epoch and its speed against the first."""
+    b = load_results("benchmark_time_to_accuracy_val", folder)
+    names = list(b["runs"])
+    first, base_runs = b["recipes"][names[0]], b["runs"][names[0]]
+    base_epoch = statistics.median(x for r in base_runs.values() for x in r["epoch_seconds"])
+    rows = [f"| recipe | change from {names[0]} | mean final | images gained | median s per epoch | speed |",
+            "|---|---|---:|---:|---:|---:|"]
+    for name in names:
+        runs, recipe = b["runs"][name], b["recipes"][name]
+        change = ", ".join(f"{k} {first[k]} → {v}" for k, v in recipe.items() if first.get(k) != v) or "-"
+        gains = [round((r["acc"][-1] - base_runs[seed]["acc"][-1]) * 100) for seed, r in runs.items() if seed in base_runs]
+        per_epoch = statistics.median(x for r in runs.values() for x in r["epoch_seconds"])
+        gained = "-" if name == names[0] else f"{statistics.fmean(gains):+.1f} ({min(gains):+d} to {max(gains):+d})"
+        rows.append(f"| {name} | {change} | {statistics.fmean(r['acc'][-1] for r in runs.values()):.2f}% | {gained} | "
+                    f"{per_epoch:.1f} | {base_epoch / per_epoch:.2f}× |")
+    seeds = sorted({int(k) for r in b["runs"].values() for k in r})
+    return "\n".join(rows) + (f"\n\nValidation split (10,000 images held out of the training set), seeds "
+                              f"{', '.join(map(str, seeds))}, {b['device']}, {b['cpu_kind']}, torch {b['torch_version']}: "
+                              f"`{b['command']}`.")
+
+
 def step_breakdown_table(folder: Path) -> str:
     """lab/speed.md: a Part-3 training step per phase on each CPU kind (``python -m lab.benchmarks.step_breakdown
     --kinds ... --save``), each setting's milliseconds per step and the ratio to the first kind."""
@@ -224,6 +248,7 @@ def research_blocks(folder: Path | None = None, lab: Path = RESULTS) -> dict[str
                                ("step-breakdown-kinds", "benchmark_step_breakdown", step_breakdown_table),
                                ("web-update", "benchmark_web", web_update_table),
                                ("time-to-accuracy", "benchmark_time_to_accuracy", time_to_accuracy_table),
+                               ("time-to-accuracy-levers", "benchmark_time_to_accuracy_val", time_to_accuracy_screen_table),
                                ("notebook-before-after", "benchmark_notebook_before_after", notebook_before_after_table)):
         if has(name):
             blocks[block] = table(lab)

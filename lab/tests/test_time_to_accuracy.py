@@ -41,7 +41,7 @@ def test_the_example_sees_each_image_as_torchvision_s_totensor_and_normalize_mak
 
 
 def test_the_part3_family_uses_part3_s_names_and_part3_is_the_notebook_s_recipe():
-    assert {k: v for k, v in tta.RECIPES["part3"].items() if k not in ("STEM", "TRANSLATE")} == notebook_recipe("part3")
+    assert {k: v for k, v in tta.RECIPES["part3"].items() if k not in ("STEM", "CHANNELS_LAST")} == notebook_recipe("part3")
     assert all(set(r) == set(tta.RECIPES["part3"]) for r in tta.RECIPES.values())
     with pytest.raises(ValueError, match="unknown stem"):
         tta.part3_model("wide")
