@@ -330,7 +330,7 @@ def run_summary(runs: dict, base: dict | None, val_images: int) -> dict | None:
     finals = {s: run["final_val_acc"] for s, run in runs.items()}
     summary = {"seeds": [int(s) for s in runs], "params": next(iter(runs.values()))["params"],
                "final_val_acc_mean": statistics.fmean(finals.values()),
-               "worst_last5_val_acc": min(run["last5_min_val_acc"] for run in runs.values()),
+               "worst_last5_min_val_acc": min(run["last5_min_val_acc"] for run in runs.values()),
                "seconds_per_epoch": statistics.fmean(run["seconds_per_epoch"] for run in runs.values())}
     for key, measure in (("images_gained", "final_val_acc"), ("images_gained_last5", "last5_min_val_acc")):
         paired = [round((runs[s][measure] - base[s][measure]) * val_images / 100) for s in runs if s in (base or {})]
@@ -457,7 +457,7 @@ def main(argv=None) -> int:
             if s:
                 gained = s.get("images_gained")
                 print(f"{rung.get('rung', 'branch')}. {rung['change']}: {s['final_val_acc_mean']:.2f}% mean final, "
-                      f"worst of last 5 {s['worst_last5_val_acc']:.2f}%" + (f", {gained['mean']:+.1f} images" if gained else ""))
+                      f"worst of last 5 {s['worst_last5_min_val_acc']:.2f}%" + (f", {gained['mean']:+.1f} images" if gained else ""))
     print(f"wrote {path.relative_to(path.parents[1])}")
     return 0
 

@@ -39,7 +39,7 @@ def tuning_table(study: dict) -> str:
         lines.append(f"{branch['change']:<{width}} {cells[0]:>21} {cells[1]:>31} {'yes' if worth else 'no':>15}")
     top = study["rungs"][0]["summary"]
     lines.append(f"the recipe itself: {top['final_val_acc_mean']:.2f}% mean final, worst of the last 5 epochs over its "
-                 f"seeds {top['worst_last5_val_acc']:.2f}%")
+                 f"seeds {top['worst_last5_min_val_acc']:.2f}%")
     lines.append(f"validation split, seeds {', '.join(map(str, top['seeds']))}; {study['cpu_kind']}; `{study['command']}`")
     return "\n".join(lines)
 

@@ -218,7 +218,7 @@ def ladder(ladder: dict, title: str | None = None, save: str | None = None):
     fig, (acc_ax, gain_ax) = plt.subplots(1, 2, figsize=(12, 0.55 * len(rungs) + 1.6), sharey=True,
                                           gridspec_kw={"width_ratios": [1, 1]})
     means = [r["summary"]["final_val_acc_mean"] for r in rungs]
-    worst = [r["summary"]["worst_last5_val_acc"] for r in rungs]
+    worst = [r["summary"]["worst_last5_min_val_acc"] for r in rungs]
     acc_ax.plot(means, y, "o-", color="tab:blue", label="mean final epoch")
     acc_ax.plot(worst, y, "v--", color="tab:gray", label="worst of the last 5 epochs, any seed")
     for yi, m in zip(y, means):

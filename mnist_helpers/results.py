@@ -246,7 +246,7 @@ def ladder_table(ladder: dict) -> str:
         g = _gained(rung)
         gained = f"{g['mean']:+.1f} ({g['min']:+d} to {g['max']:+d})" if g else ""
         lines.append(f"{str(rung['rung']) + '. ' + rung['change']:<64} {s['params']:>6,} {s['final_val_acc_mean']:9.2f}% "
-                     f"{s['worst_last5_val_acc']:14.2f}% {gained:>20}")
+                     f"{s['worst_last5_min_val_acc']:14.2f}% {gained:>20}")
     return "\n".join(lines + [_split_line(ladder, ladder["rungs"])])
 
 
@@ -288,7 +288,7 @@ def leave_one_out_table(study: dict) -> str:
         finals = [run["final_val_acc"] for run in top["per_seed"].values()]
         apart = round((max(finals) - min(finals)) * study["split"]["val_images"] / 100)
         lines.append(f"the recipe itself: {t['final_val_acc_mean']:.2f}% mean final, worst of the last 5 epochs over its "
-                     f"seeds {t['worst_last5_val_acc']:.2f}%; its seeds end {apart} images apart at the final epoch")
+                     f"seeds {t['worst_last5_min_val_acc']:.2f}%; its seeds end {apart} images apart at the final epoch")
     return "\n".join(lines + [_split_line(study, study["branches"])])
 
 
@@ -448,20 +448,6 @@ def frontier_member_text(points, width: float, against: float) -> str:
             f"last 5 {p['worst_last5_min_test_acc']:.2f}%")
 
 
-def paired_sweeps_text(changed: str, base: str, change: str) -> str:
-    """What ``change`` did, from two committed sweeps of the same seeds (``results/<changed>.json`` against
-    ``results/<base>.json``): the mean change in test images right at the final epoch, and its range over seeds."""
-    a, b = committed_results(changed), committed_results(base)
-    if a is None or b is None:
-        return f"{change}: results/{changed}.json and results/{base}.json are needed (see docs/results.md)"
-    seeds = sorted(set(a["per_seed"]) & set(b["per_seed"]), key=int)
-    if not seeds:
-        return f"{change}: results/{changed}.json and results/{base}.json have no seed in common"
-    diffs = [round((a["per_seed"][s]["final_test_acc"] - b["per_seed"][s]["final_test_acc"]) * 100) for s in seeds]
-    g = {"mean": statistics.fmean(diffs), "min": min(diffs), "max": max(diffs), "per_seed": diffs}
-    return f"{change}, on {seed_range([int(s) for s in seeds])} of the committed sweeps: " + _verdict(g, "test")
-
-
 def screen_table(screen: dict, names=None) -> str:
     """A frontier screen (``results/frontier_screen.json``) as a table: each candidate measured, its parameters,
     seeds, mean final validation accuracy, worst of its last 5 epochs, and what it gained over its base (the
@@ -476,7 +462,7 @@ def screen_table(screen: dict, names=None) -> str:
         gained = f"{g['mean']:+.1f} ({g['min']:+d} to {g['max']:+d})" if g else ""
         seeds = f"{min(s['seeds'])}-{max(s['seeds'])}"
         lines.append(f"{name:<52} {s['params']:>6,} {seeds:>8} {s['final_val_acc_mean']:9.2f}% "
-                     f"{s['worst_last5_val_acc']:14.2f}% {gained:>21}")
+                     f"{s['worst_last5_min_val_acc']:14.2f}% {gained:>21}")
     lines.append(f"validation split: {screen['split']['val_images']:,} images held out of the training set; "
                  f"{screen['cpu_kind']}")
     return "\n".join(lines)

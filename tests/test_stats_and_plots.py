@@ -120,9 +120,9 @@ def test_kernels_feature_maps_and_ladder_plots(images_to_tmp):
         plots.stage_outputs(model, torch.randn(1, 1, 28, 28), {"unused": nn.ReLU()})
     runs = {"100": {"final_val_acc": 99.0, "last5_min_val_acc": 98.9}, "101": {"final_val_acc": 99.1, "last5_min_val_acc": 99.0}}
     ladder = {"part": "part2", "split": {"val_images": 10_000},
-              "rungs": [{"rung": 0, "change": "base", "summary": {"final_val_acc_mean": 99.05, "worst_last5_val_acc": 98.9,
+              "rungs": [{"rung": 0, "change": "base", "summary": {"final_val_acc_mean": 99.05, "worst_last5_min_val_acc": 98.9,
                                                                   "seeds": [100, 101]}, "per_seed": runs},
-                        {"rung": 1, "change": "+ x", "summary": {"final_val_acc_mean": 99.2, "worst_last5_val_acc": 99.1,
+                        {"rung": 1, "change": "+ x", "summary": {"final_val_acc_mean": 99.2, "worst_last5_min_val_acc": 99.1,
                                                                  "seeds": [100, 101],
                                                                  "images_gained": {"mean": 15, "min": 10, "max": 20}},
                          "per_seed": runs}]}

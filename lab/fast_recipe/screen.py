@@ -89,9 +89,21 @@ def pool_later(model: nn.Module) -> nn.Module:
     return model
 
 
+READ_FROM_THE_NOTEBOOK = ("DEGREES", "CROP_PROB", "CROP_SIZE")  # the augmentation, which no config changes
+
+
+def check_notebook_recipe(recipe: dict) -> None:
+    """Raise if Part-3's recipe cell sets a name the screen would not apply (neither in BASE nor read as it is)."""
+    unknown = set(recipe) - set(BASE) - set(READ_FROM_THE_NOTEBOOK)
+    if unknown:
+        raise KeyError(f"Part-3's recipe sets {sorted(unknown)}, which lab.fast_recipe.screen does not apply; "
+                       "teach it those names before screening")
+
+
 def _setup(cfg: dict, seed: int, images, labels, make_model=None):
     """The notebook's loader, model, optimizer, schedule and EMA for ``cfg``: the model of ``make_model()`` if
     given, else of ``cfg["STEM"]``; seeded as the notebook seeds them."""
+    check_notebook_recipe(notebook_recipe("part3"))
     set_seed(seed)
     augment = RandomRotateCrop(degrees=_NOTEBOOK["DEGREES"], crop_prob=_NOTEBOOK["CROP_PROB"], crop_size=_NOTEBOOK["CROP_SIZE"],
                                interpolation="nearest")

@@ -38,3 +38,12 @@ def test_the_late_pool_keeps_the_parameters_and_runs_block4_on_the_8x8_map():
     model.block4[0].register_forward_hook(lambda module, inputs, output: seen.append(output.shape[-1]))
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert seen == [8]
+
+
+def test_a_recipe_name_the_screen_would_not_apply_raises():
+    from lab.fast_recipe.screen import check_notebook_recipe
+    from mnist_helpers.recipes import notebook_recipe
+
+    check_notebook_recipe(notebook_recipe("part3"))  # the notebook's own recipe is applied in full
+    with pytest.raises(KeyError, match="TRANSLATE"):
+        check_notebook_recipe(notebook_recipe("part3") | {"TRANSLATE": 2})

@@ -177,7 +177,7 @@ def main(argv=None) -> int:
             if s:
                 g = s.get("images_gained")
                 print(f"    {s['params']:,} params, seeds {s['seeds']}: mean final {s['final_val_acc_mean']:.3f}%, "
-                      f"worst of last 5 {s['worst_last5_val_acc']:.2f}%, {s['seconds_per_epoch']:.2f} s/epoch"
+                      f"worst of last 5 {s['worst_last5_min_val_acc']:.2f}%, {s['seconds_per_epoch']:.2f} s/epoch"
                       + (f", {g['mean']:+.1f} validation images ({g['min']:+d} to {g['max']:+d})" if g else ""))
         return 0
     data = load_train_val()

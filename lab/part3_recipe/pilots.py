@@ -181,6 +181,9 @@ def grouped_model(design: str, n: int, dropout: float = 0.0, bn_momentum: float 
 def config(name: str) -> dict:
     if name not in CONFIGS:
         raise SystemExit(f"unknown config {name!r}; --list shows them")
+    unknown = set(CONFIGS[name]) - set(BASE)
+    if unknown:
+        raise KeyError(f"config {name!r} sets {sorted(unknown)}, which BASE does not have; known: {sorted(BASE)}")
     return {**BASE, **CONFIGS[name]}
 
 

@@ -91,3 +91,12 @@ def test_paired_sweep_table_lines_up_the_common_seeds():
     assert "1/2 before, 2/2 after" in table[5] and "99.38% before, 99.41% after" in table[5]
     with pytest.raises(ValueError, match="no seed in common"):
         paired_sweep_table({"per_seed": {"5": run(1, 1)}}, after, "a", "b")
+
+
+def test_a_config_that_sets_a_name_the_base_lacks_raises(monkeypatch):
+    from lab.part3_recipe import pilots
+
+    monkeypatch.setitem(pilots.CONFIGS, "typo", {"PEAK_RL": 0.3})
+    with pytest.raises(KeyError, match="PEAK_RL"):
+        pilots.config("typo")
+    assert pilots.config("lr3")["PEAK_LR"] == 0.3

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from lab.fast_recipe.screen import BASE, run
+from lab.fast_recipe.screen import BASE, check_notebook_recipe, run
 from mnist_helpers import count_parameters, keep_freed_memory
 from mnist_helpers.targets import FRONTIER_BAR
 from mnist_helpers.paths import results_dir
@@ -47,6 +47,7 @@ def part4_recipe() -> dict:
     """The Part-4 notebook's training recipe (Part-3's recipe cell, which Part-4 takes unchanged), as a config of
     ``lab.fast_recipe.screen.run``, under the notebook's names."""
     recipe = notebook_recipe("part3")
+    check_notebook_recipe(recipe)  # a name the screen would not apply raises, rather than being dropped here
     return {**BASE, **{key: type(value)(recipe[key]) for key, value in BASE.items() if key in recipe}}
 
 
