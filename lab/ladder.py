@@ -210,7 +210,7 @@ TUNINGS = (
     {"WARMUP_EPOCHS": 2},
     {"TRANSLATE": 1},       # a third kind of augmentation: shifts of up to 1 pixel along each axis, at no cost in time
     {"TRANSLATE": 2},
-    {"WEIGHT_DECAY": 5e-5},  # the product of rate and decay of the common 0.1 and 5e-4, at the peak of 0.8
+    {"WEIGHT_DECAY": 5e-5},  # at the peak of 0.8, about the product of rate and decay of the common 0.1 and 5e-4
     {"WEIGHT_DECAY": 2e-4},
     {"DEGREES": 10},        # a gentler rotation: the model fits its augmented training images less well than validation
     {"BATCH_SIZE": 64, "PEAK_LR": 0.4},  # twice the steps in 15 epochs, at the rate scaled with the batch

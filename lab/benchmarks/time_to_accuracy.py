@@ -1,5 +1,5 @@
-"""Time to accuracy: training seconds until the test accuracy reaches 99.0% (or 99.4%) and stays there to the end
-of the schedule, for PyTorch's own MNIST example and for recipes of the Part-3 model, each run in a fresh process.
+"""Time to accuracy: training seconds until the accuracy reaches 99.0% (or 99.4%) and, for a schedule sized to its
+epochs, stays there to the end: PyTorch's own MNIST example and recipes of the Part-3 model, each in a fresh process.
 
     python -m lab.benchmarks.time_to_accuracy --seeds 0 1 2 --save
     python -m lab.benchmarks.time_to_accuracy --recipes fast2 fast2_b256 ... --seeds 100 101 102 --split val --save
@@ -193,7 +193,8 @@ def main(argv=None) -> int:
                         choices=["example", *RECIPES])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--split", choices=["test", "val"], default="test")
-    parser.add_argument("--save", action="store_true", help="write lab/results/benchmark_time_to_accuracy.json")
+    parser.add_argument("--save", action="store_true",
+                        help="write lab/results/benchmark_time_to_accuracy.json (_val.json with --split val)")
     parser.add_argument("--one", nargs=2, metavar=("RECIPE", "SEED"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args(argv)
     if args.one:
