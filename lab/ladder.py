@@ -69,10 +69,11 @@ RECIPE_DEFAULTS = {
     "GENTLE_EPOCHS": 0,       # the last epochs train with rotation within ±GENTLE_DEGREES and no crop
     "GENTLE_DEGREES": 0,
 }
-# Keys a recipe holds only when set, so the recipes that leave them alone compare equal to the committed ones
+# Keys a recipe holds only when set, so the recipes that leave them alone compare equal to the committed ones:
+# {name: (its value when absent, what it is)}
 OPTIONAL_KEYS = {
-    "STEM_KERNEL": "the first convolution's kernel size (absent: the notebook's own)",
-    "WEIGHT_DECAY": "SGD's weight decay, on every parameter (absent: none)",
+    "STEM_KERNEL": (None, "the first convolution's kernel size (absent: the notebook's own)"),
+    "WEIGHT_DECAY": (0, "SGD's weight decay, on every parameter"),
 }
 
 
@@ -218,8 +219,8 @@ TUNINGS = (
 
 
 def setting(r: dict, name: str):
-    """Recipe ``r``'s value of ``name``; an optional key it leaves out is off (``None``; 0 for the weight decay)."""
-    return r[name] if name in r else (0 if name == "WEIGHT_DECAY" else None)
+    """Recipe ``r``'s value of ``name``; an optional key that ``r`` leaves out takes its absent value (``OPTIONAL_KEYS``)."""
+    return r[name] if name in r else OPTIONAL_KEYS[name][0]
 
 
 def tunings(part: str) -> list[dict]:

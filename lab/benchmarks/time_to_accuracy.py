@@ -29,16 +29,17 @@ import time
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 
 from lab import RESULTS
+from lab.fast_recipe.screen import build_model  # the Part-3 model with the pool or stride-2 stem
 from mnist_helpers import (MNIST_MEAN, MNIST_STD, RandomRotateCrop, TensorLoader, ema_model, evaluate, fit,
                            keep_freed_memory, load_mnist_tensors, set_seed, warmup_cosine_floor)
 from mnist_helpers.cpu_kind import cpu_kind
 from mnist_helpers.data import load_train_val
 from mnist_helpers.recipes import notebook_recipe
 from mnist_helpers.results import device_description, save_results
-from scripts.notebook_code import notebook_model
 
 TARGETS = (99.0, 99.4)
 LAST_EPOCHS = {99.0: 1, 99.4: 3}  # the epochs at the end of a sized schedule that must all hold the target
@@ -109,7 +110,6 @@ class _Images(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, i):
-        from PIL import Image
         return self.transform(Image.fromarray(self.images[i].numpy(), mode="L")), int(self.labels[i])
 
 
@@ -139,16 +139,6 @@ def run_example(seed: int, train, test) -> tuple[list, list]:
     return accuracies, seconds
 
 
-def part3_model(stem: str) -> nn.Module:
-    model = notebook_model("part3")
-    if stem == "stride2":
-        model.conv1 = nn.Conv2d(1, model.conv1.out_channels, 6, stride=2, bias=False)
-        model.pool1 = nn.Identity()
-    elif stem != "pool":
-        raise ValueError(f"unknown stem {stem!r}: 'pool' or 'stride2'")
-    return model
-
-
 def run_recipe(r: dict, seed: int, train, test) -> tuple[list, list]:
     """Recipe ``r`` of the Part-3 model, as the notebook trains it: (test accuracies, training seconds per epoch)."""
     keep_freed_memory()
@@ -156,7 +146,7 @@ def run_recipe(r: dict, seed: int, train, test) -> tuple[list, list]:
     augment = (RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"],
                                 interpolation="nearest") if r["DEGREES"] or r["CROP_PROB"] else None)
     loader = TensorLoader(*train, r["BATCH_SIZE"], shuffle=True, seed=seed, augment=augment)
-    model = part3_model(r["STEM"])
+    model = build_model(r["STEM"])
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"], momentum=0.9)

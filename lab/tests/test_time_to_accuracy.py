@@ -44,8 +44,8 @@ def test_the_part3_family_uses_part3_s_names_and_part3_is_the_notebook_s_recipe(
     assert {k: v for k, v in tta.RECIPES["part3"].items() if k not in ("STEM", "CHANNELS_LAST")} == notebook_recipe("part3")
     assert all(set(r) == set(tta.RECIPES["part3"]) for r in tta.RECIPES.values())
     with pytest.raises(ValueError, match="unknown stem"):
-        tta.part3_model("wide")
-    assert tta.part3_model("stride2")(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+        tta.build_model("wide")
+    assert tta.build_model("stride2")(torch.randn(2, 1, 28, 28)).shape == (2, 10)
 
 
 def test_time_counts_to_the_first_epoch_at_the_target_or_to_the_end_of_a_sized_schedule():
