@@ -6,7 +6,7 @@ committed run is left untouched, and writes ``results/part3_seeds.json`` after e
 with each seed's device and torch version and the recipe it trained with. ``--add`` keeps the seeds already in the file
 (to resume a sweep, or to add seeds run elsewhere); ``--seeds 20 21 --name NAME`` tries
 other seeds without touching the README and docs tables; ``--part part4`` sweeps the Part-4 notebook
-(seeds 0-4, ``results/part4_seeds.json``). Run as AVX2 (``bash scripts/as_avx2.sh python -m lab.sweep ...``, or on an AVX2 machine),
+(seeds 0-4, ``results/part4_seeds.json``), ``--part part5`` the Part-5 one (seeds 0-9). Run as AVX2 (``bash scripts/as_avx2.sh python -m lab.sweep ...``, or on an AVX2 machine),
 the default file is ``results/PART_seeds_avx2.json``; every file records its CPU kind and command.
 
 ``--together`` trains every seed in one process instead, as one stacked model with the notebook's recipe
@@ -125,9 +125,9 @@ def run_together(part: str, seeds, device: str) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="part3", choices=["part1", "part2", "part3", "part4"])
+    parser.add_argument("--part", default="part3", choices=["part1", "part2", "part3", "part4", "part5"])
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help="default: the target's seeds (0-11 for part3, 0-4 for part4); the notebook's own, 1, "
+                        help="default: the target's seeds (0-11 for part3, 0-4 for part4, 0-9 for part5); the notebook's own, 1, "
                              "for part1 and part2")
     parser.add_argument("--add", action="store_true",
                         help="keep the seeds already in the results file; run only the given seeds that it lacks")

@@ -233,7 +233,8 @@ def _recipe_search_blocks(folder: Path) -> dict[str, str]:
 
 def research_blocks(folder: Path | None = None, lab: Path = RESULTS) -> dict[str, str]:
     """The blocks of the research write-ups, for every results file present: the course's ``folder``
-    (``results/``: sweeps, the separable family) and the lab's own ``lab`` (benchmarks, the ablation)."""
+    (``results/``: sweeps, the separable family, the time-to-accuracy benchmark Part-5 reads) and the lab's own
+    ``lab`` (the other benchmarks, the ablation)."""
     folder = folder or repo_root() / "results"  # the committed files, whatever $MNIST_RESULTS_DIR says
     has = lambda name: (lab / f"{name}.json").is_file()
     blocks = {"gpu-benchmark": gpu_benchmark_table(lab), **_recipe_search_blocks(folder)}
@@ -247,11 +248,13 @@ def research_blocks(folder: Path | None = None, lab: Path = RESULTS) -> dict[str
     for block, name, table in (("benchmark", "benchmark_pipeline", benchmark_table),
                                ("step-breakdown-kinds", "benchmark_step_breakdown", step_breakdown_table),
                                ("web-update", "benchmark_web", web_update_table),
-                               ("time-to-accuracy", "benchmark_time_to_accuracy", time_to_accuracy_table),
-                               ("time-to-accuracy-levers", "benchmark_time_to_accuracy_val", time_to_accuracy_screen_table),
                                ("notebook-before-after", "benchmark_notebook_before_after", notebook_before_after_table)):
         if has(name):
             blocks[block] = table(lab)
+    for block, name, table in (("time-to-accuracy", "benchmark_time_to_accuracy", time_to_accuracy_table),  # Part-5 reads
+                               ("time-to-accuracy-levers", "benchmark_time_to_accuracy_val", time_to_accuracy_screen_table)):
+        if (folder / f"{name}.json").is_file():
+            blocks[block] = table(folder)
     return blocks
 
 

@@ -28,6 +28,7 @@ PARTS = {
     "part2": "Part-2 · BatchNorm, dropout, GAP",
     "part3": "Part-3 · augmentation, LR schedule",
     "part4": "Part-4 · how small can it get?",
+    "part5": "Part-5 · as fast as it can",
 }
 
 
@@ -43,6 +44,10 @@ def adds(part: str, run: dict) -> str:
         return (f"rotation ±{r['DEGREES']}° and a {r['CROP_SIZE']}×{r['CROP_SIZE']} centre crop (p = {r['CROP_PROB']:g}); "
                 "a warm-up/cosine LR schedule" + (", averaged weights" if r["EMA_DECAY"] else "")
                 + "; each idea taken out once, to see what it bought")
+    if part == "part5":
+        r5 = notebook_recipe("part5")
+        return (f"time to accuracy against PyTorch's MNIST example: a profile of a step, the speed levers one at a time, "
+                f"and Part-3's model in {r5['EPOCHS']} epochs with the training loop in view")
     return ("Part-3's layout and recipe at several widths, and a second family with depthwise-separable "
             f"convolutions: parameters against accuracy; trains width {run['width']:g}")
 
@@ -120,9 +125,11 @@ def not_swept_text(name: str) -> str:
     part, suffix = name.split("_")[0], name.removeprefix(name.split("_seeds")[0] + "_seeds")
     kind = KIND_SUFFIXES.get(suffix, suffix)
     unpruned = name.replace(f"{part}_", f"{part}_unpruned_", 1)
-    return (f"Not swept on {kind} with the current recipe yet: `python -m lab.sweep --part {part}` on such a machine "
-            f"writes `results/{name}.json`. The recipe Part-3 was pruned from was swept there: "
-            f"`results/{unpruned}.json`.")
+    text = (f"Not swept on {kind} with the current recipe yet: `python -m lab.sweep --part {part}` on such a machine "
+            f"writes `results/{name}.json`.")
+    if (_results_folder() / f"{unpruned}.json").is_file():
+        text += f" The recipe Part-3 was pruned from was swept there: `results/{unpruned}.json`."
+    return text
 
 
 def extra_seeds_table(folder: Path, names=("part4_more_seeds", "part4_more_seeds_avx2")) -> str:
@@ -217,6 +224,23 @@ def run_margins_table(folder: Path) -> str:
                                  f"(`RUN_MARGIN`; tests/test_repository.py checks it)."])
 
 
+def time_to_accuracy_text(folder: Path, name: str, target) -> str:
+    """How ``name``'s committed time to its accuracy (``python -m lab.benchmarks.time_to_accuracy --save``) stands
+    against its time target, a fraction of PyTorch's example's time on the same machine."""
+    if not (folder / "benchmark_time_to_accuracy.json").is_file():
+        return "time: not measured (`python -m lab.benchmarks.time_to_accuracy --save`)"
+    b = load_results("benchmark_time_to_accuracy", folder)
+    if name not in b["summary"] or "example" not in b["summary"]:
+        return f"time: the committed benchmark has no {name} and example runs"
+    mine, example = (b["summary"][n][f"{target.accuracy:g}"] for n in (name, "example"))
+    if mine["median_seconds"] is None or example["median_seconds"] is None:
+        return f"time: {target.accuracy}% not reached in the committed benchmark: **NOT met**"
+    ratio = example["median_seconds"] / mine["median_seconds"]
+    met = mine["reached"] == mine["seeds"] and 1 / ratio <= target.time_fraction
+    return (f"time: 1/{ratio:.0f} of the example's on {b['cpu_kind']} (seeds "
+            f"{', '.join(b['runs'][name])}){'' if met else ': **NOT met**'}")
+
+
 def parts_table(folder: Path) -> str:
     """The README's one table of the course: each part's run and how many swept seeds hold its target."""
     rows = ["| notebook | what it adds | params | final test acc | target | runs that hold the target |",
@@ -240,8 +264,12 @@ def parts_table(folder: Path) -> str:
             seeds = f"{'holds' if not target.problems(r['params'], r['history']['test_acc']) else 'MISSES'} on seed {r['seed']} (not swept)"
         budget = f"{'≤' if target.params_inclusive else '<'} {target.max_params:,} params"
         held_in = "the final epoch" if target.last_epochs == 1 else f"each of the last {target.last_epochs}"
+        timed = ""
+        if target.time_fraction is not None:
+            timed = f", in ≤ 1/{1 / target.time_fraction:g} of PyTorch's example's time to 99.0%"
+            seeds += "; " + time_to_accuracy_text(folder, name, target)
         rows.append(f"| [{title}]({_notebook_link(name)}) | {adds(name, r)} | {r['params']:,} | {r['final_test_acc']:.2f}% "
-                    f"| {budget}, ≥ {target.accuracy}% in {held_in} of {target.max_epochs} epochs | {seeds} |")
+                    f"| {budget}, ≥ {target.accuracy}% in {held_in} of {target.max_epochs} epochs{timed} | {seeds} |")
     rows += ["", f"Final test accuracy: the notebook's committed run ({runs_text(folder)}), at its last epoch. A run is "
                  "one seed on one kind of CPU arithmetic, AVX-512 or AVX2 (most laptops), which round differently "
                  "([every run and the margins](docs/results.md))."]
@@ -338,7 +366,8 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     has = lambda name: (folder / f"{name}.json").is_file()
     blocks = {"parts": parts_table(folder), "course-notes": course_notes(folder), "results": results_table(folder)}
     for block, name in (("seeds", "part3_seeds"), ("seeds-avx2", "part3_seeds_avx2"), ("part4-seeds", "part4_seeds"),
-                        ("part4-seeds-avx2", "part4_seeds_avx2")):
+                        ("part4-seeds-avx2", "part4_seeds_avx2"), ("part5-seeds", "part5_seeds"),
+                        ("part5-seeds-avx2", "part5_seeds_avx2")):
         blocks[block] = seeds_table(folder, name) if has(name) else not_swept_text(name)
     blocks["run-margins"] = run_margins_table(folder)
     for part in ("part1", "part2"):  # targets on the notebook's own seed, swept on more seeds on a kind

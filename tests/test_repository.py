@@ -81,7 +81,7 @@ SWEEP_SUFFIXES = ["", "_avx2"]  # mnist_helpers.cpu_kind.KIND_SUFFIXES: AVX-512,
 
 
 @pytest.mark.parametrize("name", ["part3_seeds", "part3_seeds_avx2", "part4_seeds", "part4_seeds_avx2",
-                                  "part4_more_seeds", "part4_more_seeds_avx2"])
+                                  "part4_more_seeds", "part4_more_seeds_avx2", "part5_seeds", "part5_seeds_avx2"])
 def test_a_committed_sweep_ran_the_recipe_the_notebook_has_now(name):
     from mnist_helpers.recipes import trains_with
 
@@ -244,7 +244,7 @@ def test_part4s_extra_seeds_train_the_same_model_and_the_readme_counts_them(tmp_
     assert "beyond the target" not in parts_table(tmp_path)
 
 
-@pytest.mark.parametrize("part", ["part1", "part2", "part3", "part4"])
+@pytest.mark.parametrize("part", ["part1", "part2", "part3", "part4", "part5"])
 def test_each_notebooks_own_seed_holds_its_target_with_margin_on_both_cpu_kinds(part):
     """A run that holds by less than RUN_MARGIN would miss on another CPU: the same seed rounds differently.
     This reads the committed sweeps, which run_all never rewrites. The run in results/PART.json is retrained by
@@ -282,19 +282,20 @@ def test_a_one_run_target_sits_three_standard_deviations_below_its_sweeps_mean(p
         assert sweep["target"] == TARGETS[part].accuracy and sweep["all_seeds_hold_target"]
 
 
-def test_part4s_target_seeds_hold_on_both_cpu_kinds():
+@pytest.mark.parametrize("part", ["part4", "part5"])
+def test_a_swept_target_holds_on_every_seed_of_each_cpu_kind_swept(part):
     from mnist_helpers.cpu_kind import KIND_SUFFIXES
 
-    missing = [f"results/part4_seeds{suffix}.json" for suffix in KIND_SUFFIXES
-               if not (RESULTS / f"part4_seeds{suffix}.json").is_file()]
+    missing = [f"results/{part}_seeds{suffix}.json" for suffix in KIND_SUFFIXES
+               if not (RESULTS / f"{part}_seeds{suffix}.json").is_file()]
     for suffix in KIND_SUFFIXES:
-        if f"results/part4_seeds{suffix}.json" not in missing:
-            sweep = load_results(f"part4_seeds{suffix}", RESULTS)
-            assert tuple(sweep["seeds"]) == TARGETS["part4"].seeds
-            assert TARGETS["part4"].sweep_verdict(sweep).endswith("target met on every seed"), sweep["cpu_kind"]
-    assert len(missing) < len(KIND_SUFFIXES), "no Part-4 sweep on any CPU kind (python -m lab.sweep --part part4)"
+        if f"results/{part}_seeds{suffix}.json" not in missing:
+            sweep = load_results(f"{part}_seeds{suffix}", RESULTS)
+            assert tuple(sweep["seeds"]) == TARGETS[part].seeds
+            assert TARGETS[part].sweep_verdict(sweep).endswith("target met on every seed"), sweep["cpu_kind"]
+    assert len(missing) < len(KIND_SUFFIXES), f"no {part} sweep on any CPU kind (python -m lab.sweep --part {part})"
     if missing:
-        pytest.skip(f"not swept yet: {', '.join(missing)}; python -m lab.sweep --part part4 on such a machine")
+        pytest.skip(f"not swept yet: {', '.join(missing)}; python -m lab.sweep --part {part} on such a machine")
 
 
 def test_the_course_table_counts_each_cpu_kinds_seeds_and_calls_a_target_met_only_on_both():
@@ -383,7 +384,7 @@ def test_the_colab_workflow_points_the_links_at_the_repository_it_runs_in(tmp_pa
         assert "git clone -q https://github.com/someone/fork /content/fork" in text
 
 
-COURSE_PARTS = [p for p in notebook_paths() if re.match(r"part[1-4]_", p.name)]
+COURSE_PARTS = [p for p in notebook_paths() if re.match(r"part[1-5]_", p.name)]
 LAB_LOG = ("screen", "pilot", "paired diff", "margin goal", "earlier peak", "recipe search")
 
 

@@ -2,20 +2,23 @@
 epochs, stays there to the end: PyTorch's own MNIST example and recipes of the Part-3 model, each in a fresh process.
 
     python -m lab.benchmarks.time_to_accuracy --seeds 0 1 2 --save
-    python -m lab.benchmarks.time_to_accuracy --recipes fast2 fast2_b256 ... --seeds 100 101 102 --split val --save
+    python -m lab.benchmarks.time_to_accuracy --recipes part5 part5_b256 ... --seeds 100 101 102 --split val --save
 
 Only training passes are timed: the data is in memory before the clock starts, and testing is left out.
-- ``example``: pytorch/examples ``mnist/main.py`` re-implemented (``ExampleNet``: two 3x3 convolutions of 32 and 64
-  channels, a max-pool, a 128-unit dense layer, dropout 0.25 and 0.5; Adadelta at 1.0, the rate times 0.7 after
-  every epoch; batch 64; torchvision's ``DataLoader`` with ``ToTensor`` and ``Normalize``). Its schedule does not
+- ``example``: pytorch/examples ``mnist/main.py`` re-implemented (``ExampleNet``, defined in the Part-5 notebook:
+  two 3x3 convolutions of 32 and 64 channels, a max-pool, a 128-unit dense layer, dropout 0.25 and 0.5; Adadelta
+  at 1.0, the rate times 0.7 after every epoch; batch 64; torchvision's ``DataLoader`` with ``ToTensor`` and
+  ``Normalize``). Its schedule does not
   depend on its length, so its time to a target is its training time up to the end of the first epoch at or above
   it (a run of that many epochs would end there). It stops there for 99.0%, so its 99.4% is "not reached" by then.
-- the Part-3 family (``RECIPES``, under the notebook's names): its schedule is sized to its epochs, so a target is
-  reached only if the last ``LAST_EPOCHS`` epochs all hold it (the last one for 99.0%), and its time is then the
-  whole training time.
+- the Part-3 family (``RECIPES``, under the notebooks' names): Part-3's recipe, Part-5's (both read from their
+  notebooks, with their notebooks' ``Net``), shorter ones and Part-5's levers. A schedule sized to its epochs
+  reaches a target only if the last ``LAST_EPOCHS`` epochs all hold it (the last one for 99.0%), and its time is
+  then the whole training time.
 ``--split val`` trains on 50,000 training images and measures on the 10,000 held back, for choosing a recipe;
-the default measures on the test set. ``--save`` writes lab/results/benchmark_time_to_accuracy.json
-(``..._val.json`` for the validation split). Timings depend on the machine: read the ratios, on a quiet machine.
+the default measures on the test set. ``--save`` writes results/benchmark_time_to_accuracy.json (``..._val.json``
+for the validation split), which the Part-5 notebook reads. Timings depend on the machine: read the ratios, on a
+quiet machine.
 """
 from __future__ import annotations
 
@@ -32,7 +35,6 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from lab import RESULTS
 from lab.fast_recipe.screen import build_model  # the Part-3 model with the pool or stride-2 stem
 from mnist_helpers import (MNIST_MEAN, MNIST_STD, RandomRotateCrop, TensorLoader, ema_model, evaluate, fit,
                            keep_freed_memory, load_mnist_tensors, set_seed, warmup_cosine_floor)
@@ -40,58 +42,48 @@ from mnist_helpers.cpu_kind import cpu_kind
 from mnist_helpers.data import load_train_val
 from mnist_helpers.recipes import notebook_recipe
 from mnist_helpers.results import device_description, save_results
+from scripts.notebook_code import notebook_model
 
 TARGETS = (99.0, 99.4)
 LAST_EPOCHS = {99.0: 1, 99.4: 3}  # the epochs at the end of a sized schedule that must all hold the target
 # main.py's defaults; here it stops at the end of the first epoch at 99.0% (its time to 99.0%), or after EPOCHS
 EXAMPLE = {"BATCH_SIZE": 64, "LR": 1.0, "GAMMA": 0.7, "EPOCHS": 8}
 
-# Recipes of the Part-3 model: Part-3's own, and shorter ones. STEM "stride2" replaces the 5x5 convolution and its
+# Recipes of the Part-3 model: Part-3's, Part-5's, a shorter Part-3 one, and Part-5's levers. STEM "stride2" replaces the 5x5 convolution and its
 # max-pool by one 6x6 convolution with stride 2 (28 -> 12 at once); CHANNELS_LAST False keeps PyTorch's default
-# memory layout; EMA_DECAY None evaluates the live weights.
-_PART3 = {"STEM": "pool", "CHANNELS_LAST": True, **notebook_recipe("part3")}
+# memory layout; EMA_DECAY None evaluates the live weights; MODEL names the notebook whose ``Net`` trains.
+_PART3 = {"MODEL": "part3", "STEM": "pool", "CHANNELS_LAST": True, **notebook_recipe("part3")}
+# Part-5's recipe cell in these names: its schedule ends at its floor with the last batch, and it keeps no EMA.
+_PART5 = {**_PART3, "MODEL": "part5", "EMA_DECAY": None, "FLOOR_EPOCH": notebook_recipe("part5")["EPOCHS"],
+          **notebook_recipe("part5")}
 RECIPES = {
     "part3": _PART3,
-    # first candidates for 99.0%, without augmentation or EMA (chosen among ten 2-epoch settings on validation seeds 100, 101)
-    "fast2": {**_PART3, "EPOCHS": 2, "DEGREES": 0, "CROP_PROB": 0.0, "PEAK_LR": 0.4, "WARMUP_EPOCHS": 0.3,
-              "FLOOR_EPOCH": 2, "EMA_DECAY": None},
-    "fast3": {**_PART3, "EPOCHS": 3, "DEGREES": 0, "CROP_PROB": 0.0, "PEAK_LR": 0.4, "WARMUP_EPOCHS": 0.4,
-              "FLOOR_EPOCH": 3, "EMA_DECAY": None},
     # a first candidate for 99.4%: Part-3's recipe in a third of its epochs
     "short5": {**_PART3, "EPOCHS": 5, "WARMUP_EPOCHS": 1, "FLOOR_EPOCH": 4},
+    "part5": _PART5,
 }
-_FAST2 = RECIPES["fast2"]
-LEVERS = {  # fast2 with one lever changed (two for the last), screened on the validation split
-    "fast2_b256": {**_FAST2, "BATCH_SIZE": 256, "PEAK_LR": 0.8},  # the rate scaled with the batch
-    "fast2_b512": {**_FAST2, "BATCH_SIZE": 512, "PEAK_LR": 1.6},
-    "fast2_contiguous": {**_FAST2, "CHANNELS_LAST": False},
-    "fast2_stride2": {**_FAST2, "STEM": "stride2"},
-    "fast2_ema": {**_FAST2, "EMA_DECAY": 0.99},
-    "fast2_b256_stride2": {**_FAST2, "BATCH_SIZE": 256, "PEAK_LR": 0.8, "STEM": "stride2"},
+PART5_LEVERS = {  # Part-5's recipe with one lever changed, for its notebook's table and exercises
+    "part5_b256": {**_PART5, "BATCH_SIZE": 256, "PEAK_LR": 2 * _PART5["PEAK_LR"]},  # the rate scaled with the batch
+    "part5_b512": {**_PART5, "BATCH_SIZE": 512, "PEAK_LR": 4 * _PART5["PEAK_LR"]},
+    "part5_contiguous": {**_PART5, "CHANNELS_LAST": False},
+    "part5_stride2": {**_PART5, "STEM": "stride2"},
+    "part5_augment": {**_PART5, "DEGREES": 15, "CROP_PROB": 0.1},  # Part-3's augmentation
+    "part5_1epoch": {**_PART5, "EPOCHS": 1, "FLOOR_EPOCH": 1, "WARMUP_EPOCHS": _PART5["WARMUP_EPOCHS"] / 2},
 }
-RECIPES.update(LEVERS)
+RECIPES.update(PART5_LEVERS)
 _UNKNOWN = {name: sorted(set(r) - set(_PART3)) for name, r in RECIPES.items()}
 if any(_UNKNOWN.values()):
     raise KeyError(f"recipes with names Part-3's recipe does not have: {_UNKNOWN}")
 
 
-class ExampleNet(nn.Module):
-    """pytorch/examples mnist/main.py's ``Net``: 1,199,882 parameters."""
+def ExampleNet() -> nn.Module:
+    """pytorch/examples mnist/main.py's ``Net`` (1,199,882 parameters), as the Part-5 notebook defines it."""
+    return notebook_model("part5", "ExampleNet")
 
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.conv2 = nn.Conv2d(32, 64, 3, 1)
-        self.dropout1 = nn.Dropout(0.25)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(9216, 128)
-        self.fc2 = nn.Linear(128, 10)
 
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
-        x = torch.flatten(self.dropout1(x), 1)
-        x = self.dropout2(F.relu(self.fc1(x)))
-        return F.log_softmax(self.fc2(x), dim=1)
+def recipe_model(r: dict) -> nn.Module:
+    """The ``Net`` of the notebook ``r["MODEL"]`` with the stem ``r["STEM"]``."""
+    return build_model(r["STEM"]) if r["MODEL"] == "part3" else notebook_model(r["MODEL"], stem=r["STEM"])
 
 
 def example_optimizer(model: nn.Module) -> tuple:
@@ -146,7 +138,7 @@ def run_recipe(r: dict, seed: int, train, test) -> tuple[list, list]:
     augment = (RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"],
                                 interpolation="nearest") if r["DEGREES"] or r["CROP_PROB"] else None)
     loader = TensorLoader(*train, r["BATCH_SIZE"], shuffle=True, seed=seed, augment=augment)
-    model = build_model(r["STEM"])
+    model = recipe_model(r)
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"], momentum=0.9)
@@ -179,12 +171,12 @@ def one_run(name: str, seed: int, split: str) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.benchmarks.time_to_accuracy", description=__doc__.splitlines()[0])
-    parser.add_argument("--recipes", nargs="+", default=["example", "part3", "fast2", "fast3", "short5"],
+    parser.add_argument("--recipes", nargs="+", default=["example", "part3", "part5", "short5"],
                         choices=["example", *RECIPES])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--split", choices=["test", "val"], default="test")
     parser.add_argument("--save", action="store_true",
-                        help="write lab/results/benchmark_time_to_accuracy.json (_val.json with --split val)")
+                        help="write results/benchmark_time_to_accuracy.json (_val.json with --split val)")
     parser.add_argument("--one", nargs=2, metavar=("RECIPE", "SEED"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args(argv)
     if args.one:
@@ -219,7 +211,7 @@ def main(argv=None) -> int:
             "about": __doc__.splitlines()[0], "device": device_description(torch.device("cpu")), "cpu_kind": cpu_kind(),
             "torch_version": torch.__version__, "split": args.split, "recipes": {n: RECIPES.get(n, EXAMPLE) for n in runs},
             "command": "python -m lab.benchmarks.time_to_accuracy " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "runs": runs, "summary": summary}, RESULTS)
+            "runs": runs, "summary": summary})
     return 0
 
 

@@ -41,7 +41,7 @@ def test_the_example_sees_each_image_as_torchvision_s_totensor_and_normalize_mak
 
 
 def test_the_part3_family_uses_part3_s_names_and_part3_is_the_notebook_s_recipe():
-    assert {k: v for k, v in tta.RECIPES["part3"].items() if k not in ("STEM", "CHANNELS_LAST")} == notebook_recipe("part3")
+    assert {k: v for k, v in tta.RECIPES["part3"].items() if k not in ("MODEL", "STEM", "CHANNELS_LAST")} == notebook_recipe("part3")
     assert all(set(r) == set(tta.RECIPES["part3"]) for r in tta.RECIPES.values())
     with pytest.raises(ValueError, match="unknown stem"):
         tta.build_model("wide")
@@ -56,3 +56,15 @@ def test_time_counts_to_the_first_epoch_at_the_target_or_to_the_end_of_a_sized_s
     assert tta.seconds_to(99.0, [98.9, 99.1, 99.2, 98.99], seconds, sized=True) is None   # ... or it is not reached
     assert tta.seconds_to(99.4, [99.0, 99.41, 99.40, 99.45], seconds, sized=True) == 40.0  # 99.4%: the last 3 hold
     assert tta.seconds_to(99.4, [99.5, 99.39, 99.40, 99.45], seconds, sized=True) is None
+
+
+def test_part5_is_its_notebook_s_recipe_and_model_and_each_lever_changes_only_what_it_names():
+    part5 = tta.RECIPES["part5"]
+    assert {k: part5[k] for k in notebook_recipe("part5")} == notebook_recipe("part5")
+    assert part5["EMA_DECAY"] is None and part5["FLOOR_EPOCH"] == part5["EPOCHS"] and part5["MODEL"] == "part5"
+    assert count_parameters(tta.recipe_model(part5)) < 8_000
+    changed = {name: {k for k in part5 if r[k] != part5[k]} for name, r in tta.PART5_LEVERS.items()}
+    assert changed == {"part5_b256": {"BATCH_SIZE", "PEAK_LR"}, "part5_b512": {"BATCH_SIZE", "PEAK_LR"},
+                       "part5_contiguous": {"CHANNELS_LAST"}, "part5_stride2": {"STEM"},
+                       "part5_augment": {"DEGREES", "CROP_PROB"},
+                       "part5_1epoch": {"EPOCHS", "FLOOR_EPOCH", "WARMUP_EPOCHS"}}
