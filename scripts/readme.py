@@ -120,14 +120,14 @@ def seeds_table(folder: Path, name: str = "part3_seeds") -> str:
     return "\n".join(rows)
 
 
-def not_swept_text(name: str) -> str:
+def not_swept_text(name: str, folder: Path) -> str:
     """What a seeds block says while its sweep of the current recipe is not committed."""
     part, suffix = name.split("_")[0], name.removeprefix(name.split("_seeds")[0] + "_seeds")
     kind = KIND_SUFFIXES.get(suffix, suffix)
     unpruned = name.replace(f"{part}_", f"{part}_unpruned_", 1)
     text = (f"Not swept on {kind} with the current recipe yet: `python -m lab.sweep --part {part}` on such a machine "
             f"writes `results/{name}.json`.")
-    if (_results_folder() / f"{unpruned}.json").is_file():
+    if (folder / f"{unpruned}.json").is_file():
         text += f" The recipe Part-3 was pruned from was swept there: `results/{unpruned}.json`."
     return text
 
@@ -368,7 +368,7 @@ def generated_blocks(folder: Path | None = None) -> dict[str, str]:
     for block, name in (("seeds", "part3_seeds"), ("seeds-avx2", "part3_seeds_avx2"), ("part4-seeds", "part4_seeds"),
                         ("part4-seeds-avx2", "part4_seeds_avx2"), ("part5-seeds", "part5_seeds"),
                         ("part5-seeds-avx2", "part5_seeds_avx2")):
-        blocks[block] = seeds_table(folder, name) if has(name) else not_swept_text(name)
+        blocks[block] = seeds_table(folder, name) if has(name) else not_swept_text(name, folder)
     blocks["run-margins"] = run_margins_table(folder)
     for part in ("part1", "part2"):  # targets on the notebook's own seed, swept on more seeds on a kind
         for suffix in KIND_SUFFIXES:

@@ -54,8 +54,8 @@ EXAMPLE = {"BATCH_SIZE": 64, "LR": 1.0, "GAMMA": 0.7, "EPOCHS": 8}
 # memory layout; EMA_DECAY None evaluates the live weights; MODEL names the notebook whose ``Net`` trains.
 _PART3 = {"MODEL": "part3", "STEM": "pool", "CHANNELS_LAST": True, **notebook_recipe("part3")}
 # Part-5's recipe cell in these names: its schedule ends at its floor with the last batch, and it keeps no EMA.
-_PART5 = {**_PART3, "MODEL": "part5", "EMA_DECAY": None, "FLOOR_EPOCH": notebook_recipe("part5")["EPOCHS"],
-          **notebook_recipe("part5")}
+_PART5 = {**_PART3, "MODEL": "part5", "EMA_DECAY": None, **notebook_recipe("part5")}
+_PART5["FLOOR_EPOCH"] = _PART5["EPOCHS"]
 RECIPES = {
     "part3": _PART3,
     # a first candidate for 99.4%: Part-3's recipe in a third of its epochs
