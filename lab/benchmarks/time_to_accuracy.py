@@ -18,7 +18,8 @@ Only training passes are timed: the data is in memory before the clock starts, a
 ``--split val`` trains on 50,000 training images and measures on the 10,000 held back, for choosing a recipe;
 the default measures on the test set. ``--save`` writes results/benchmark_time_to_accuracy.json (``..._val.json``
 for the validation split), which the Part-5 notebook reads. Timings depend on the machine: read the ratios, on a
-quiet machine.
+quiet machine. ``--device cuda`` runs every recipe on the GPU (the example's images still come through its
+``DataLoader`` on the CPU, as in ``main.py``); its results files end in ``_cuda``.
 """
 from __future__ import annotations
 
@@ -105,24 +106,32 @@ class _Images(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[i].numpy(), mode="L")), int(self.labels[i])
 
 
-def run_example(seed: int, train, test) -> tuple[list, list]:
+def _synchronize(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so that a clock read after it counts it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def run_example(seed: int, train, test, device: torch.device) -> tuple[list, list]:
     """main.py's training on ``train``, tested after each epoch on ``test``: (test accuracies, training seconds)."""
     from torchvision import transforms
     set_seed(seed)
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
     loader = torch.utils.data.DataLoader(_Images(*train, transform), batch_size=EXAMPLE["BATCH_SIZE"], shuffle=True)
-    test_loader = TensorLoader(*test, 1000)
-    model = ExampleNet()
+    test_loader = TensorLoader(*test, 1000, device=device)
+    model = ExampleNet().to(device)
     optimizer, scheduler = example_optimizer(model)
     accuracies, seconds = [], []
     for _ in range(EXAMPLE["EPOCHS"]):
         model.train()
         start = time.perf_counter()
         for data, target in loader:
+            data, target = data.to(device), target.to(device)
             optimizer.zero_grad()
             loss = F.nll_loss(model(data), target)
             loss.backward()
             optimizer.step()
+        _synchronize(device)
         seconds.append(time.perf_counter() - start)
         scheduler.step()
         accuracies.append(evaluate(model, test_loader)[1])
@@ -131,20 +140,20 @@ def run_example(seed: int, train, test) -> tuple[list, list]:
     return accuracies, seconds
 
 
-def run_recipe(r: dict, seed: int, train, test) -> tuple[list, list]:
+def run_recipe(r: dict, seed: int, train, test, device: torch.device) -> tuple[list, list]:
     """Recipe ``r`` of the Part-3 model, as the notebook trains it: (test accuracies, training seconds per epoch)."""
     keep_freed_memory()
     set_seed(seed)
     augment = (RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"],
                                 interpolation="nearest") if r["DEGREES"] or r["CROP_PROB"] else None)
-    loader = TensorLoader(*train, r["BATCH_SIZE"], shuffle=True, seed=seed, augment=augment)
-    model = recipe_model(r)
+    loader = TensorLoader(*train, r["BATCH_SIZE"], shuffle=True, seed=seed, augment=augment, device=device)
+    model = recipe_model(r).to(device)
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"], momentum=0.9)
     scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=r["WARMUP_EPOCHS"], floor_epoch=r["FLOOR_EPOCH"])
     ema = ema_model(model, decay=r["EMA_DECAY"]) if r["EMA_DECAY"] is not None else None
-    history = fit(model, loader, TensorLoader(*test, 1000), optimizer, scheduler, epochs=r["EPOCHS"],
+    history = fit(model, loader, TensorLoader(*test, 1000, device=device), optimizer, scheduler, epochs=r["EPOCHS"],
                   step_scheduler_per_batch=True, ema=ema, verbose=False)
     return history.test_acc, history.epoch_seconds
 
@@ -157,14 +166,14 @@ def seconds_to(target: float, accuracies: list, seconds: list, sized: bool) -> f
     return sum(seconds) if min(accuracies[-LAST_EPOCHS[target]:]) >= target else None
 
 
-def one_run(name: str, seed: int, split: str) -> dict:
+def one_run(name: str, seed: int, split: str, device: torch.device) -> dict:
     if split == "val":
         data = load_train_val()
         train, test = data["train"], data["val"]
     else:
         train, test = load_mnist_tensors("train"), load_mnist_tensors("test")
-    accuracies, seconds = (run_example(seed, train, test) if name == "example" else
-                           run_recipe(RECIPES[name], seed, train, test))
+    accuracies, seconds = (run_example(seed, train, test, device) if name == "example" else
+                           run_recipe(RECIPES[name], seed, train, test, device))
     return {"acc": [round(a, 2) for a in accuracies], "epoch_seconds": [round(s, 2) for s in seconds],
             **{f"seconds_to_{t:g}": seconds_to(t, accuracies, seconds, sized=name != "example") for t in TARGETS}}
 
@@ -175,18 +184,22 @@ def main(argv=None) -> int:
                         choices=["example", *RECIPES])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--split", choices=["test", "val"], default="test")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--save", action="store_true",
-                        help="write results/benchmark_time_to_accuracy.json (_val.json with --split val)")
+                        help="write results/benchmark_time_to_accuracy.json (_val with --split val, _cuda on a GPU)")
     parser.add_argument("--one", nargs=2, metavar=("RECIPE", "SEED"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is visible to PyTorch here")
     if args.one:
-        print(json.dumps(one_run(args.one[0], int(args.one[1]), args.split)))
+        print(json.dumps(one_run(args.one[0], int(args.one[1]), args.split, device)))
         return 0
     runs = {name: {} for name in args.recipes}
     for seed in args.seeds:  # the recipes alternate, each run a fresh process
         for name in args.recipes:
             out = subprocess.run([sys.executable, "-m", "lab.benchmarks.time_to_accuracy", "--one", name, str(seed),
-                                  "--split", args.split], check=True, capture_output=True, text=True,
+                                  "--split", args.split, "--device", args.device], check=True, capture_output=True, text=True,
                                  env={**os.environ, "TQDM_DISABLE": "1"}).stdout
             runs[name][str(seed)] = json.loads(out.strip().splitlines()[-1])
             print(f"{name:8} seed {seed:3}: {runs[name][str(seed)]}", flush=True)
@@ -207,8 +220,9 @@ def main(argv=None) -> int:
             print(f"{t:g}%: {name:8} reached on {cell['reached']} of {cell['seeds']} seeds, "
                   + ("median " + f"{seconds:.1f} s{ratio}" if seconds else "not reached"))
     if args.save:
-        save_results("benchmark_time_to_accuracy" + ("_val" if args.split == "val" else ""), {
-            "about": __doc__.splitlines()[0], "device": device_description(torch.device("cpu")), "cpu_kind": cpu_kind(),
+        save_results("benchmark_time_to_accuracy" + ("_val" if args.split == "val" else "")
+                     + ("_cuda" if device.type == "cuda" else ""), {
+            "about": __doc__.splitlines()[0], "device": device_description(device), "cpu_kind": cpu_kind(),
             "torch_version": torch.__version__, "split": args.split, "recipes": {n: RECIPES.get(n, EXAMPLE) for n in runs},
             "command": "python -m lab.benchmarks.time_to_accuracy " + " ".join(argv if argv is not None else sys.argv[1:]),
             "runs": runs, "summary": summary})
