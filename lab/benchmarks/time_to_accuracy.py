@@ -12,7 +12,7 @@ Only training passes are timed: the data is in memory before the clock starts, a
   depend on its length, so its time to a target is its training time up to the end of the first epoch at or above
   it (a run of that many epochs would end there). It stops there for 99.0%, so its 99.4% is "not reached" by then.
 - the Part-3 family (``RECIPES``, under the notebooks' names): Part-3's recipe, Part-5's (both read from their
-  notebooks, with their notebooks' ``Net``), shorter ones and Part-5's levers. A schedule sized to its epochs
+  notebooks, with their notebooks' ``Net``), a shorter one and Part-5's levers. A schedule sized to its epochs
   reaches a target only if the last ``LAST_EPOCHS`` epochs all hold it (the last one for 99.0%), and its time is
   then the whole training time.
 ``--split val`` trains on 50,000 training images and measures on the 10,000 held back, for choosing a recipe;
@@ -50,10 +50,11 @@ LAST_EPOCHS = {99.0: 1, 99.4: 3}  # the epochs at the end of a sized schedule th
 # main.py's defaults; here it stops at the end of the first epoch at 99.0% (its time to 99.0%), or after EPOCHS
 EXAMPLE = {"BATCH_SIZE": 64, "LR": 1.0, "GAMMA": 0.7, "EPOCHS": 8}
 
-# Recipes of the Part-3 model: Part-3's, Part-5's, a shorter Part-3 one, and Part-5's levers. STEM "stride2" replaces the 5x5 convolution and its
-# max-pool by one 6x6 convolution with stride 2 (28 -> 12 at once); CHANNELS_LAST False keeps PyTorch's default
-# memory layout; EMA_DECAY None evaluates the live weights; MODEL names the notebook whose ``Net`` trains.
-_PART3 = {"MODEL": "part3", "STEM": "pool", "CHANNELS_LAST": True, **notebook_recipe("part3")}
+# Recipes of the Part-3 family: Part-3's, Part-5's, a shorter Part-3 one, and Part-5's levers. MODEL names the
+# notebook whose ``Net`` trains; STEM "pool" is each model's 5x5 convolution and max-pool, "stride2" Part-5's 5x5
+# convolution with stride 2 (28 -> 12 at once) or, for Part-3's model, a 6x6 one; CHANNELS_LAST False keeps
+# PyTorch's default memory layout; EMA_DECAY None evaluates the live weights; NESTEROV is SGD's look-ahead.
+_PART3 = {"MODEL": "part3", "STEM": "pool", "CHANNELS_LAST": True, "NESTEROV": False, **notebook_recipe("part3")}
 # Part-5's recipe cell in these names: its schedule ends at its floor with the last batch, and it keeps no EMA.
 _PART5 = {**_PART3, "MODEL": "part5", "EMA_DECAY": None, **notebook_recipe("part5")}
 _PART5["FLOOR_EPOCH"] = _PART5["EPOCHS"]
@@ -67,7 +68,9 @@ PART5_LEVERS = {  # Part-5's recipe with one lever changed, for its notebook's t
     "part5_b256": {**_PART5, "BATCH_SIZE": 256, "PEAK_LR": 2 * _PART5["PEAK_LR"]},  # the rate scaled with the batch
     "part5_b512": {**_PART5, "BATCH_SIZE": 512, "PEAK_LR": 4 * _PART5["PEAK_LR"]},
     "part5_contiguous": {**_PART5, "CHANNELS_LAST": False},
-    "part5_stride2": {**_PART5, "STEM": "stride2"},
+    "part5_pool": {**_PART5, "STEM": "pool"},
+    "part5_part3_model": {**_PART5, "MODEL": "part3", "STEM": "pool"},  # Part-3's Net, trained by this recipe
+    "part5_momentum": {**_PART5, "NESTEROV": False},  # plain momentum, as Part-3
     "part5_augment": {**_PART5, "DEGREES": 15, "CROP_PROB": 0.1},  # Part-3's augmentation
     "part5_1epoch": {**_PART5, "EPOCHS": 1, "FLOOR_EPOCH": 1, "WARMUP_EPOCHS": _PART5["WARMUP_EPOCHS"] / 2},
 }
@@ -150,7 +153,7 @@ def run_recipe(r: dict, seed: int, train, test, device: torch.device) -> tuple[l
     model = recipe_model(r).to(device)
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"], momentum=0.9)
+    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"], momentum=0.9, nesterov=r["NESTEROV"])
     scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=r["WARMUP_EPOCHS"], floor_epoch=r["FLOOR_EPOCH"])
     ema = ema_model(model, decay=r["EMA_DECAY"]) if r["EMA_DECAY"] is not None else None
     history = fit(model, loader, TensorLoader(*test, 1000, device=device), optimizer, scheduler, epochs=r["EPOCHS"],

@@ -41,7 +41,7 @@ def test_the_example_sees_each_image_as_torchvision_s_totensor_and_normalize_mak
 
 
 def test_the_part3_family_uses_part3_s_names_and_part3_is_the_notebook_s_recipe():
-    assert {k: v for k, v in tta.RECIPES["part3"].items() if k not in ("MODEL", "STEM", "CHANNELS_LAST")} == notebook_recipe("part3")
+    assert {k: v for k, v in tta.RECIPES["part3"].items() if k not in ("MODEL", "STEM", "CHANNELS_LAST", "NESTEROV")} == notebook_recipe("part3")
     assert all(set(r) == set(tta.RECIPES["part3"]) for r in tta.RECIPES.values())
     with pytest.raises(ValueError, match="unknown stem"):
         tta.build_model("wide")
@@ -65,6 +65,7 @@ def test_part5_is_its_notebook_s_recipe_and_model_and_each_lever_changes_only_wh
     assert count_parameters(tta.recipe_model(part5)) < 8_000
     changed = {name: {k for k in part5 if r[k] != part5[k]} for name, r in tta.PART5_LEVERS.items()}
     assert changed == {"part5_b256": {"BATCH_SIZE", "PEAK_LR"}, "part5_b512": {"BATCH_SIZE", "PEAK_LR"},
-                       "part5_contiguous": {"CHANNELS_LAST"}, "part5_stride2": {"STEM"},
+                       "part5_contiguous": {"CHANNELS_LAST"}, "part5_pool": {"STEM"},
+                       "part5_part3_model": {"MODEL", "STEM"}, "part5_momentum": {"NESTEROV"},
                        "part5_augment": {"DEGREES", "CROP_PROB"},
                        "part5_1epoch": {"EPOCHS", "FLOOR_EPOCH", "WARMUP_EPOCHS"}}
