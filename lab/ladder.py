@@ -3,7 +3,7 @@
     python -m lab.ladder --part part2                  # results/ladder_part2.json
     python -m lab.ladder --part part3                  # results/ladder_part3.json
     python -m lab.ladder --part part3 --leave-one-out  # results/leave_one_out_part3.json
-    python -m lab.ladder --part part3 --tune           # results/tuning_part3.json
+    python -m lab.ladder --part part3 --tune           # lab/results/tuning_part3.json
 The tuning study keeps every ingredient and changes one setting of the recipe at a time, or a batch and its rate
 together (``TUNINGS``), looking for margin above the target; a setting is worth changing by the same rule, read the
 other way.
@@ -30,6 +30,7 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -37,10 +38,12 @@ from mnist_helpers import RandomRotateCrop, TensorLoader, count_parameters, ema_
 from mnist_helpers.cpu_kind import command_prefix, cpu_kind
 from mnist_helpers.data import SPLIT_SEED, VAL_SIZE, load_mnist_tensors, load_train_val, train_val_indices
 from mnist_helpers.paths import results_dir
-from mnist_helpers.results import device_description, leave_one_out_table, load_results, save_results
+from mnist_helpers.results import device_description, leave_one_out_table, save_results
 
 from mnist_helpers.recipes import notebook_recipe
 from scripts.notebook_code import notebook_model
+
+from . import RESULTS as LAB_RESULTS
 
 LADDERS = ("part2", "part3")
 SMOOTHING_TRIED = 0.1  # the label smoothing that Part-3's recipe search and the frontier screen measure
@@ -360,19 +363,30 @@ def summarize(ladder: dict) -> dict:
     return ladder
 
 
-def committed_runs(names, split: dict, kind: str) -> list[tuple[dict, dict, str]]:
+def study_file(name: str) -> Path:
+    """Where study ``name`` is kept: a tuning study, which only the lab reads, in ``lab/results/``; a ladder or a
+    leave-one-out study, which the notebooks read, in ``results/``."""
+    return (LAB_RESULTS if name.startswith("tuning_") else results_dir()) / f"{name}.json"
+
+
+def file_label(path: Path) -> str:
+    """``results/NAME.json`` or ``lab/results/NAME.json``, as a study names the file its runs came from."""
+    return f"lab/results/{path.name}" if path.parent == LAB_RESULTS else f"results/{path.name}"
+
+
+def committed_runs(paths, split: dict, kind: str) -> list[tuple[dict, dict, str]]:
     """(recipe, per-seed runs, file) of every rung, branch and candidate in the committed validation results
-    ``results/NAME.json`` (ladders, the frontier screen) measured on ``split`` as ``kind``: a recipe trained
+    at ``paths`` (ladders, studies, the frontier screen) measured on ``split`` as ``kind``: a recipe trained
     there is not trained again."""
     found = []
-    for name in names:
-        if not (results_dir() / f"{name}.json").is_file():
+    for path in paths:
+        if not path.is_file():
             continue
-        other = load_results(name)
+        other = json.loads(path.read_text(encoding="utf-8"))
         if other["split"] != split or other.get("cpu_kind") != kind:
             continue
         entries = other.get("rungs", []) + other.get("branches", []) + list(other.get("candidates", {}).values())
-        found += [(e["recipe"], e["per_seed"], f"results/{name}.json") for e in entries if e["per_seed"]]
+        found += [(e["recipe"], e["per_seed"], file_label(path)) for e in entries if e["per_seed"]]
     return found
 
 
@@ -392,29 +406,31 @@ def with_runs(step: dict, pool: list, own: str) -> dict:
 def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bool = False, tune: bool = False) -> dict:
     """Train every rung of ``part`` (or the rungs ``only``) on ``seeds``, resuming ``results/ladder_PART.json``
     (``leave_out``: its leave-one-out study, ``results/leave_one_out_PART.json``; ``tune``: its tuning study,
-    ``results/tuning_PART.json``)."""
+    ``lab/results/tuning_PART.json``)."""
     name, steps, off = study(part, leave_out, tune)
+    path = study_file(name)
+    own = file_label(path)
     split = split_description()
     kind = cpu_kind()
-    earlier = load_results(name) if (results_dir() / f"{name}.json").is_file() else None
+    earlier = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     if earlier is not None and earlier["split"] != split:
-        raise RuntimeError(f"results/{name}.json was measured on another split ({earlier['split']}); "
+        raise RuntimeError(f"{own} was measured on another split ({earlier['split']}); "
                            f"move it away to start the ladder again")
     if earlier is not None and earlier.get("cpu_kind") != kind:
-        raise RuntimeError(f"results/{name}.json was measured on {earlier.get('cpu_kind')}, this machine runs {kind}; "
+        raise RuntimeError(f"{own} was measured on {earlier.get('cpu_kind')}, this machine runs {kind}; "
                            f"a ladder keeps to one CPU kind (move the file away to start again)")
     # every committed run on this split and CPU kind, by recipe: this file's, the other ladders' and studies', the frontier screen's
-    pool = [(r["recipe"], r["per_seed"], f"results/{name}.json") for r in
-            (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
-    others = sorted(path.stem for path in results_dir().glob("*.json")
-                    if path.stem.startswith(("ladder_", "leave_one_out_", "tuning_")) or path.stem == "frontier_screen")
-    pool += committed_runs([other for other in others if other != name], split, kind)
+    pool = [(r["recipe"], r["per_seed"], own) for r in (earlier or {}).get("rungs", []) + (earlier or {}).get("branches", [])]
+    others = sorted((p for folder in (results_dir(), LAB_RESULTS) for p in folder.glob("*.json")
+                     if p.stem.startswith(("ladder_", "leave_one_out_", "tuning_")) or p.stem == "frontier_screen"),
+                    key=lambda p: p.stem)
+    pool += committed_runs([other for other in others if other != path], split, kind)
     ladder = {"about": __doc__.splitlines()[0], "part": part, "split": split, "cpu_kind": kind,
               "device": device_description(torch.device("cpu")), "torch_version": torch.__version__,
               "command": command, "last_epochs": LAST_EPOCHS, "rungs": []}
     for r in steps:
-        ladder["rungs"].append(with_runs(r, pool, f"results/{name}.json"))
-    ladder["branches"] = [with_runs(b, pool, f"results/{name}.json") for b in off]
+        ladder["rungs"].append(with_runs(r, pool, own))
+    ladder["branches"] = [with_runs(b, pool, own) for b in off]
     data = load_train_val()
     for rung in ladder["rungs"] + ladder["branches"]:
         if only is not None and rung.get("rung") not in only:
@@ -429,7 +445,7 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bo
             where = f"rung {rung['rung']}" if "rung" in rung else f"branch {rung['branch']}"
             print(f"{where} ({rung['change']}), seed {seed}: final {run['final_val_acc']:.2f}%, "
                   f"worst of last 5 {run['last5_min_val_acc']:.2f}% ({time.perf_counter() - start:.0f} s)", flush=True)
-            save_results(name, summarize(ladder))
+            save_results(name, summarize(ladder), path.parent)
     return summarize(ladder)
 
 
@@ -449,7 +465,8 @@ def main(argv=None) -> int:
     command = command_prefix() + command
     ladder = run_ladder(args.part, args.seeds, command=command, only=args.rungs, leave_out=args.leave_one_out,
                         tune=args.tune)
-    path = save_results(study(args.part, args.leave_one_out, args.tune)[0], ladder)
+    name = study(args.part, args.leave_one_out, args.tune)[0]
+    path = save_results(name, ladder, study_file(name).parent)
     if args.leave_one_out:
         print(leave_one_out_table(ladder))
     else:
@@ -459,7 +476,7 @@ def main(argv=None) -> int:
                 gained = s.get("images_gained")
                 print(f"{rung.get('rung', 'branch')}. {rung['change']}: {s['final_val_acc_mean']:.2f}% mean final, "
                       f"worst of last 5 {s['worst_last5_min_val_acc']:.2f}%" + (f", {gained['mean']:+.1f} images" if gained else ""))
-    print(f"wrote {path.relative_to(path.parents[1])}")
+    print(f"wrote {file_label(path)}")
     return 0
 
 

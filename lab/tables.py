@@ -186,36 +186,40 @@ def gpu_benchmark_table(folder: Path) -> str:
     return "\n".join(rows)
 
 
-def _recipe_search_blocks(folder: Path) -> dict[str, str]:
-    """The recipe search's tables (lab/part3_recipe.md), from lab/part3_recipe/ and the sweeps."""
+def _recipe_search_blocks(folder: Path, lab: Path = RESULTS) -> dict[str, str]:
+    """The recipe search's tables (lab/part3_recipe.md), from lab/part3_recipe/, the studies and the sweeps: the
+    course's in ``folder`` (``results/``), the ones only the lab reads in ``lab`` (``lab/results/``)."""
     from lab.experiment_tables import design_tradeoff_table, paired_sweep_table, pilot_table
 
     blocks = {}
     has = lambda name: (folder / f"{name}.json").is_file()
-    for name, key in (("leave_one_out_part3", "part3-leave-one-out"), ("leave_one_out_part3_shift", "part3-leave-one-out-shift")):
-        if has(name):
-            blocks[key] = "```\n" + leave_one_out_table(load_results(name, folder)) + "\n```"
-    if has("tuning_part3"):
-        blocks["part3-tuning"] = "```\n" + tuning_table(load_results("tuning_part3", folder)) + "\n```"
+    in_lab = lambda name: (lab / f"{name}.json").is_file()
+    if has("leave_one_out_part3"):
+        blocks["part3-leave-one-out"] = "```\n" + leave_one_out_table(load_results("leave_one_out_part3", folder)) + "\n```"
+    if in_lab("leave_one_out_part3_shift"):
+        blocks["part3-leave-one-out-shift"] = "```\n" + leave_one_out_table(
+            load_results("leave_one_out_part3_shift", lab)) + "\n```"
+    if in_lab("tuning_part3"):
+        blocks["part3-tuning"] = "```\n" + tuning_table(load_results("tuning_part3", lab)) + "\n```"
     if has("part3_seeds_avx2") and has("part3_shift_seeds_avx2"):
         shifted = load_results("part3_shift_seeds_avx2", folder)
         blocks["part3-shift-seeds"] = "```\n" + paired_sweep_table(
             load_results("part3_seeds_avx2", folder), shifted, "no shift",
             f"shifts ±{shifted['recipe']['TRANSLATE']:g} px") + "\n```"
-    if has("part3_no_gentle_seeds") and has("part3_lr02_seeds"):
+    if in_lab("part3_no_gentle_seeds") and in_lab("part3_lr02_seeds"):
         blocks["part3-peak-seeds"] = "```\n" + paired_sweep_table(
-            load_results("part3_lr02_seeds", folder), load_results("part3_no_gentle_seeds", folder),
+            load_results("part3_lr02_seeds", lab), load_results("part3_no_gentle_seeds", lab),
             "peak LR 0.2", "peak LR 0.8") + "\n```"
     if has("leave_one_out_part3_unpruned"):
         blocks["part3-leave-one-out-unpruned"] = "```\n" + leave_one_out_table(
             load_results("leave_one_out_part3_unpruned", folder)) + "\n```"
-    if has("part3_no_gentle_seeds") and has("part3_unpruned_seeds"):
+    if in_lab("part3_no_gentle_seeds") and has("part3_unpruned_seeds"):
         blocks["part3-gentle-seeds"] = "```\n" + paired_sweep_table(
-            load_results("part3_no_gentle_seeds", folder), load_results("part3_unpruned_seeds", folder),
+            load_results("part3_no_gentle_seeds", lab), load_results("part3_unpruned_seeds", folder),
             "full augmentation", "gentle epochs") + "\n```"
-    if has("part3_no_smoothing_seeds") and has("part3_unpruned_seeds"):
+    if in_lab("part3_no_smoothing_seeds") and has("part3_unpruned_seeds"):
         blocks["part3-smoothing-seeds"] = "```\n" + paired_sweep_table(
-            load_results("part3_no_smoothing_seeds", folder), load_results("part3_unpruned_seeds", folder),
+            load_results("part3_no_smoothing_seeds", lab), load_results("part3_unpruned_seeds", folder),
             "no label smoothing", "smoothing 0.1") + "\n```"
     screen_file = LAB / "fast_recipe" / "screen.json"
     if screen_file.is_file():
@@ -237,7 +241,7 @@ def research_blocks(folder: Path | None = None, lab: Path = RESULTS) -> dict[str
     ``lab`` (the other benchmarks, the ablation)."""
     folder = folder or repo_root() / "results"  # the committed files, whatever $MNIST_RESULTS_DIR says
     has = lambda name: (lab / f"{name}.json").is_file()
-    blocks = {"gpu-benchmark": gpu_benchmark_table(lab), **_recipe_search_blocks(folder)}
+    blocks = {"gpu-benchmark": gpu_benchmark_table(lab), **_recipe_search_blocks(folder, lab)}
     if has("part3_ablation"):
         blocks["part3-ablation"] = "```\n" + ablation_table(load_results("part3_ablation", lab)) + "\n```"
     if (folder / "part4_separable.json").is_file():

@@ -4,7 +4,7 @@
 
 Each row pairs two configs trained on the same seeds with the same batches and augmentation draws, so
 the difference of their final test accuracies is paired seed by seed. The rows come from the 12-seed
-notebook sweeps in ``results/``, from the speed screen (``lab/fast_recipe/screen.json``, 4 seeds)
+notebook sweeps in ``results/`` and ``lab/results/``, from the speed screen (``lab/fast_recipe/screen.json``, 4 seeds)
 and from the pilot rounds in ``pilots.json`` beside this file;
 ``lab/part3_recipe.md`` shows the table (``lab.experiment_tables.ablation_table``). These runs are scored on
 the test set, as the recipe search was; the Part-3 notebook shows the ladder of ``lab.ladder`` instead, which
@@ -32,9 +32,9 @@ def _pilot(pilots: dict, round_name: str, config: str) -> tuple[dict, str]:
     return _finals(round_["configs"][config]["per_seed"]), f"{round_['device']}, pilots {round_name}"
 
 
-def build(results: Path, pilots: dict, screen: dict) -> dict:
+def build(results: Path, pilots: dict, screen: dict, lab: Path = RESULTS) -> dict:
     now = load_results("part3_unpruned_seeds", results)
-    no_gentle, before = load_results("part3_no_gentle_seeds", results), load_results("part3_lr02_seeds", results)
+    no_gentle, before = load_results("part3_no_gentle_seeds", lab), load_results("part3_lr02_seeds", lab)
     devices = sorted({run["device"] for run in now["per_seed"].values()})
     sweep = f"{', '.join(devices)}, the notebook itself (lab.sweep)"
     rows = [{"choice": "gentle last 5 epochs", "compared_with": "full augmentation to the end",
