@@ -47,7 +47,7 @@ def adds(part: str, run: dict) -> str:
     if part == "part5":
         r5 = notebook_recipe("part5")
         return (f"time to accuracy against PyTorch's MNIST example: a profile of a step, the speed levers one at a time, "
-                f"and a model built for speed, trained {r5['EPOCHS']} epochs with the training loop in view")
+                f"and a model built for speed, trained for {r5['EPOCHS']} epochs with the training loop in view")
     return ("Part-3's layout and recipe at several widths, and a second family with depthwise-separable "
             f"convolutions: parameters against accuracy; trains width {run['width']:g}")
 
