@@ -38,7 +38,7 @@ from mnist_helpers import RandomRotateCrop, TensorLoader, count_parameters, ema_
 from mnist_helpers.cpu_kind import command_prefix, cpu_kind
 from mnist_helpers.data import SPLIT_SEED, VAL_SIZE, load_mnist_tensors, load_train_val, train_val_indices
 from mnist_helpers.paths import results_dir
-from mnist_helpers.results import device_description, leave_one_out_table, save_results
+from mnist_helpers.results import device_description, leave_one_out_table, load_results, save_results
 
 from mnist_helpers.recipes import notebook_recipe
 from scripts.notebook_code import notebook_model
@@ -392,7 +392,7 @@ def committed_runs(paths, split: dict, kind: str) -> list[tuple[dict, dict, str]
     for path in paths:
         if not path.is_file():
             continue
-        other = json.loads(path.read_text(encoding="utf-8"))
+        other = load_results(path.stem, path.parent)
         if other["split"] != split or other.get("cpu_kind") != kind:
             continue
         entries = other.get("rungs", []) + other.get("branches", []) + list(other.get("candidates", {}).values())
@@ -422,7 +422,7 @@ def run_ladder(part: str, seeds=SEEDS, *, command: str, only=None, leave_out: bo
     own = file_label(path)
     split = split_description()
     kind = cpu_kind()
-    earlier = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    earlier = load_results(name, path.parent) if path.is_file() else None
     if earlier is not None and earlier["split"] != split:
         raise RuntimeError(f"{own} was measured on another split ({earlier['split']}); "
                            f"move it away to start the ladder again")

@@ -1,13 +1,13 @@
 """The ladders of Parts 2 and 3: one change per rung, the notebooks' own recipes, and committed files that say
 which split, seeds and CPU kind they were measured on."""
 import copy
-import json
 
 import pytest
 import torch
 
 from mnist_helpers import count_parameters, plots, set_seed
-from mnist_helpers.results import committed_results, earns_its_place, ladder_table, ladder_verdicts, leave_one_out_table
+from mnist_helpers.results import (committed_results, earns_its_place, ladder_table, ladder_verdicts, leave_one_out_table,
+                                   load_results)
 from lab import RESULTS, ladder
 from mnist_helpers.recipes import notebook_recipe
 
@@ -200,8 +200,8 @@ def _committed_study(flag: str, name: str | None = None, **which) -> tuple[dict,
     and recipes, every seed, this split, and summaries that are those of the runs."""
     own, rungs, branches = ladder.study("part3", **which)
     name = name or own
-    in_lab = RESULTS / f"{name}.json"  # the studies only the lab reads
-    committed = json.loads(in_lab.read_text(encoding="utf-8")) if in_lab.is_file() else committed_results(name)
+    in_lab = (RESULTS / f"{name}.json").is_file()  # the studies only the lab reads
+    committed = load_results(name, RESULTS) if in_lab else committed_results(name)
     assert committed is not None, f"results/{name}.json is missing: python -m lab.ladder --part part3 {flag}"
     assert [(r["change"], r["recipe"]) for r in committed["rungs"]] == [(r["change"], r["recipe"]) for r in rungs]
     assert [(b["change"], b["recipe"]) for b in committed["branches"]] == [(b["change"], b["recipe"]) for b in branches]
