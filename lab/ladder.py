@@ -75,35 +75,39 @@ RECIPE_DEFAULTS = {
 # Keys a recipe holds only when set, so the recipes that leave them alone compare equal to the committed ones:
 # {name: (its value when absent, what it is)}
 OPTIONAL_KEYS = {
+    "MOMENTUM": (0.9, "SGD's momentum (the notebooks' MOMENTUM)"),
     "STEM_KERNEL": (None, "the first convolution's kernel size (absent: the notebook's own)"),
     "WEIGHT_DECAY": (0, "SGD's weight decay, on every parameter"),
 }
 
 
 def recipe(**changes) -> dict:
-    """``RECIPE_DEFAULTS`` with ``changes`` (which may also set ``OPTIONAL_KEYS``), as its JSON file will hold it
-    (tuples become lists, so a recipe read back from the file compares equal); an unknown name raises."""
+    """``RECIPE_DEFAULTS`` with ``changes`` (which may also set ``OPTIONAL_KEYS``; one at its absent value is left
+    out), as its JSON file will hold it (tuples become lists, so a recipe read back from the file compares equal);
+    an unknown name raises."""
     unknown = set(changes) - set(RECIPE_DEFAULTS) - set(OPTIONAL_KEYS)
     if unknown:
         raise KeyError(f"unknown recipe key(s) {sorted(unknown)}; known: {sorted(RECIPE_DEFAULTS) + sorted(OPTIONAL_KEYS)}")
+    changes = {k: v for k, v in changes.items() if not (k in OPTIONAL_KEYS and v == OPTIONAL_KEYS[k][0])}
     return json.loads(json.dumps({**RECIPE_DEFAULTS, **changes}))
 
 
 def _constants(part: str, *names: str) -> dict:
-    """``names`` from ``part``'s recipe cell; a name the cell leaves out takes ``RECIPE_DEFAULTS``'s value (off)."""
+    """``names`` from ``part``'s recipe cell; a name the cell leaves out takes ``RECIPE_DEFAULTS``'s value (off),
+    or its absent value for one of ``OPTIONAL_KEYS``."""
     recipe = notebook_recipe(part)
-    return {name: recipe[name] if name in recipe else RECIPE_DEFAULTS[name] for name in names}
+    return {name: recipe[name] if name in recipe else setting(RECIPE_DEFAULTS, name) for name in names}
 
 
 def rungs(part: str) -> list[dict]:
     """The rungs of ``part``'s ladder, bottom first: ``{"rung", "change", "recipe"}``; each adds one change."""
-    p1 = _constants("part1", "BATCH_SIZE", "EPOCHS", "LR")
-    p2 = _constants("part2", "BATCH_SIZE", "EPOCHS", "LR", "DROPOUT")
-    p3 = _constants("part3", "BATCH_SIZE", "EPOCHS", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY",
+    p1 = _constants("part1", "BATCH_SIZE", "EPOCHS", "LR", "MOMENTUM")
+    p2 = _constants("part2", "BATCH_SIZE", "EPOCHS", "LR", "MOMENTUM", "DROPOUT")
+    p3 = _constants("part3", "BATCH_SIZE", "EPOCHS", "MOMENTUM", "PEAK_LR", "WARMUP_EPOCHS", "FLOOR_EPOCH", "EMA_DECAY",
                     "LABEL_SMOOTHING", "GENTLE_EPOCHS", "GENTLE_DEGREES", "DEGREES", "CROP_PROB", "CROP_SIZE", "TRANSLATE")
     wide = (10, 16, 16, 16)  # Part-1's channels
     part2_final = recipe(MODEL="part2", NET_ARGS={"dropout": p2["DROPOUT"]}, BATCH_SIZE=p2["BATCH_SIZE"],
-                         EPOCHS=p2["EPOCHS"], LR=p2["LR"])
+                         EPOCHS=p2["EPOCHS"], LR=p2["LR"], MOMENTUM=p2["MOMENTUM"])
     if part == "part2":
         steps = [
             ("Part-1's model and recipe", recipe(MODEL="part1", **p1)),
@@ -135,7 +139,7 @@ def rungs(part: str) -> list[dict]:
             averaged = {**averaged, "LABEL_SMOOTHING": p3["LABEL_SMOOTHING"]}
             steps.append((f"+ label smoothing {p3['LABEL_SMOOTHING']:g}", averaged))
         designed = {**averaged, "MODEL": "part3", "NET_ARGS": {}, "CHANNELS_LAST": True,
-                    "BATCH_SIZE": p3["BATCH_SIZE"], "EPOCHS": p3["EPOCHS"]}
+                    "BATCH_SIZE": p3["BATCH_SIZE"], "EPOCHS": p3["EPOCHS"], "MOMENTUM": p3["MOMENTUM"]}
         steps.append(("the < 8,000-parameter design (5×5 stem, no dropout)", designed))
         if p3["GENTLE_EPOCHS"]:  # a rung only while the notebook's recipe has gentle last epochs
             steps.append((f"+ the gentle last {p3['GENTLE_EPOCHS']} epochs",
@@ -293,7 +297,8 @@ def optimizer_schedule_ema(r: dict, model: torch.nn.Module, steps_per_epoch: int
     """Recipe ``r``'s SGD, its warm-up/cosine/floor schedule stepped per batch (None at a constant rate) and its
     EMA (None without one), for ``model``."""
     scheduled = r["PEAK_LR"] is not None
-    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"] if scheduled else r["LR"], momentum=0.9,
+    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"] if scheduled else r["LR"],
+                                momentum=setting(r, "MOMENTUM"),
                                 nesterov=r["NESTEROV"], weight_decay=setting(r, "WEIGHT_DECAY"))
     scheduler = (warmup_cosine_floor(optimizer, steps_per_epoch, warmup_epochs=r["WARMUP_EPOCHS"],
                                      floor_epoch=r["FLOOR_EPOCH"]) if scheduled else None)

@@ -153,7 +153,7 @@ def run_recipe(r: dict, seed: int, train, test, device: torch.device) -> tuple[l
     model = recipe_model(r).to(device)
     if r["CHANNELS_LAST"]:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"], momentum=0.9, nesterov=r["NESTEROV"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=r["PEAK_LR"], momentum=r["MOMENTUM"], nesterov=r["NESTEROV"])
     scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=r["WARMUP_EPOCHS"], floor_epoch=r["FLOOR_EPOCH"])
     ema = ema_model(model, decay=r["EMA_DECAY"]) if r["EMA_DECAY"] is not None else None
     history = fit(model, loader, TensorLoader(*test, 1000, device=device), optimizer, scheduler, epochs=r["EPOCHS"],

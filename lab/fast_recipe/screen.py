@@ -89,7 +89,7 @@ def pool_later(model: nn.Module) -> nn.Module:
     return model
 
 
-READ_FROM_THE_NOTEBOOK = ("DEGREES", "CROP_PROB", "CROP_SIZE")  # the augmentation, which no config changes
+READ_FROM_THE_NOTEBOOK = ("DEGREES", "CROP_PROB", "CROP_SIZE", "MOMENTUM")  # what no config changes
 
 
 def check_notebook_recipe(recipe: dict) -> None:
@@ -113,7 +113,8 @@ def _setup(cfg: dict, seed: int, images, labels, make_model=None):
     if cfg.get("LATE_POOL"):
         pool_later(model)
     model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["PEAK_LR"], momentum=0.9, nesterov=cfg["NESTEROV"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["PEAK_LR"], momentum=_NOTEBOOK["MOMENTUM"],
+                                nesterov=cfg["NESTEROV"])
     scheduler = warmup_cosine_floor(optimizer, len(train), warmup_epochs=cfg["WARMUP_EPOCHS"],
                                     floor_epoch=cfg["FLOOR_EPOCH"])
     return train, model, optimizer, scheduler, ema_model(model, decay=cfg["EMA_DECAY"])

@@ -21,6 +21,14 @@ def test_an_unknown_recipe_key_raises():
         ladder.recipe(MAX_LR=0.8)
 
 
+def test_an_optional_key_at_its_absent_value_is_left_out_and_the_optimizer_reads_it():
+    assert ladder.recipe(MOMENTUM=0.9, WEIGHT_DECAY=0) == ladder.recipe()  # so committed recipes compare equal
+    r = ladder.recipe(MODEL="part1", LR=0.02, MOMENTUM=0.5)
+    assert r["MOMENTUM"] == 0.5 and ladder.setting(ladder.recipe(), "MOMENTUM") == 0.9
+    optimizer, _, _ = ladder.optimizer_schedule_ema(r, torch.nn.Linear(2, 2), steps_per_epoch=10)
+    assert optimizer.param_groups[0]["momentum"] == 0.5
+
+
 # the keys each rung may change over the one below: one idea each (a schedule brings its own numbers with it)
 ONE_IDEA = {
     "part2": [{"MODEL", "NET_ARGS"}, {"LR"}, {"NET_ARGS"}, {"NET_ARGS"}, {"NET_ARGS"}],
@@ -60,7 +68,7 @@ def test_the_ladders_climb_to_the_notebooks_recipes():
     assert top2["LR"] == notebook_recipe("part2")["LR"]
     assert p3[0]["recipe"] == top2  # Part-3 starts where Part-2 ends
     top3, cell = p3[-1]["recipe"], notebook_recipe("part3")
-    assert {k: top3[k] for k in cell} == cell  # every number of the recipe cell, under its name
+    assert {k: ladder.setting(top3, k) for k in cell} == cell  # every number of the recipe cell, under its name
     off = set(ladder.RECIPE_DEFAULTS) - set(cell) - {"MODEL", "NET", "NET_ARGS", "CHANNELS_LAST", "LR"}
     assert {k: top3[k] for k in off} == {k: ladder.RECIPE_DEFAULTS[k] for k in off}  # what the cell leaves out is off
     assert top3["MODEL"] == "part3" and top3["NET_ARGS"] == {} and top3["CHANNELS_LAST"] and not top3["NESTEROV"]
