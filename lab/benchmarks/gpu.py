@@ -59,12 +59,12 @@ def synchronize(device: torch.device) -> None:
 def setup(part: str, device: torch.device, mode: str):
     """The notebook's loader, model, optimizer, scheduler, loss options and EMA for ``part``."""
     if part == "part1":
-        p1 = notebook_recipe("part1")  # the Part-1 notebook's batch size and rate, from its recipe cell
+        p1 = notebook_recipe("part1")  # the Part-1 notebook's batch size, rate and momentum, from its recipe cell
         set_seed(1)
         images, labels = load_mnist_tensors("train")
         loader = TensorLoader(images, labels, p1["BATCH_SIZE"], shuffle=True, seed=1, device=device)
         model = notebook_model("part1").to(device)
-        optimizer = torch.optim.SGD(model.parameters(), lr=p1["LR"], momentum=0.9)
+        optimizer = torch.optim.SGD(model.parameters(), lr=p1["LR"], momentum=p1["MOMENTUM"])
         scheduler, smoothing, ema = None, 0.0, None
     else:  # the Part-3 notebook's own constants (batch size, peak LR, EMA decay, ...), read from the notebook
         loader, model, optimizer, scheduler, smoothing, ema = part3_setup(device)

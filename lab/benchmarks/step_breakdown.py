@@ -63,7 +63,7 @@ def part3_setup(device: torch.device, batch_size: int | None = None, setting: st
                           augment=RandomRotateCrop(degrees=r["DEGREES"], crop_prob=r["CROP_PROB"], crop_size=r["CROP_SIZE"]))
     memory = torch.contiguous_format if setting == "contiguous" else torch.channels_last
     model = notebook_model("part3").to(device, memory_format=memory)
-    optimizer = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=0.9)
+    optimizer = torch.optim.SGD(model.parameters(), lr=peak_lr, momentum=r["MOMENTUM"])
     scheduler = warmup_cosine_floor(optimizer, len(loader), warmup_epochs=warmup, floor_epoch=floor)
     ema = ema_model(model, decay=decay)
     if setting == "compile":
