@@ -310,9 +310,19 @@ def taken_out_text(study: dict, ingredient: str) -> str:
     mean = statistics.fmean(cost)
     effect = f"cost {mean:.1f} validation images" if mean >= 0 else f"gained {-mean:.1f} validation images"
     place = "earns its place" if earns_its_place(summary) else "does not earn its place"
-    return (f"taking {found[0]['change']}: {effect} on average in the worst of the last 5 epochs (from {min(cost):+d} to "
-            f"{max(cost):+d}; fewer right on {sum(c > 0 for c in cost)} of {len(cost)} seeds), so by the rule the "
-            f"{ingredient} {place}")
+    return (f"taking {found[0]['change']}: {effect} on average in the worst of the last 5 epochs ({per_seed_text(cost)}), "
+            f"so by the rule the {ingredient} {place}")
+
+
+def per_seed_text(cost: list[int]) -> str:
+    """Images a change cost on each seed, in words: "per seed: 1, 3 and 7 fewer right, 5 more right, 1 seed the same"."""
+    def listed(values):
+        values = [str(v) for v in sorted(values)]
+        return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+    fewer, more, same = [c for c in cost if c > 0], [-c for c in cost if c < 0], sum(c == 0 for c in cost)
+    parts = ([f"{listed(fewer)} fewer right"] if fewer else []) + ([f"{listed(more)} more right"] if more else [])
+    return "per seed: " + ", ".join(parts + ([f"{same} seed{'s' * (same > 1)} the same"] if same else []))
 
 
 def ladder_verdicts(ladder: dict) -> str:
@@ -443,8 +453,9 @@ def frontier_member_text(points, width: float, against: float) -> str:
         return f"width {width:g}: not on the frontier yet (python -m lab.frontier)"
     p, q = by_width[width], by_width[against]
     images = round((p["final_test_acc_mean"] - q["final_test_acc_mean"]) * 100)
+    compared = f"{abs(images)} {'more' if images >= 0 else 'fewer'} test images right than width {against:g}'s mean"
     return (f"width {width:g}: {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}% on "
-            f"{seed_range(sorted(p['seeds']))} ({images:+d} test images against width {against:g}'s mean), worst epoch of the "
+            f"{seed_range(sorted(p['seeds']))} ({compared} on {seed_range(sorted(q['seeds']))}), worst epoch of the "
             f"last 5 {p['worst_last5_min_test_acc']:.2f}%")
 
 

@@ -506,8 +506,20 @@ def test_an_exercise_says_what_taking_an_ingredient_out_cost_by_the_rule():
                                            branch("crop out (CROP_PROB = 0)", [1, 2, 0, -1, 3])]}
     assert taken_out_text(study, "EMA") == (
         "taking EMA out (the live weights): cost 1.6 validation images on average in the worst of the last 5 epochs "
-        "(from -2 to +4; fewer right on 4 of 5 seeds), so by the rule the EMA earns its place")
+        "(per seed: 1, 2, 3 and 4 fewer right, 2 more right), so by the rule the EMA earns its place")
     assert taken_out_text(study, "crop").startswith("taking crop out (CROP_PROB = 0): gained 1.0 validation images")
-    assert taken_out_text(study, "crop").endswith("fewer right on 1 of 5 seeds), so by the rule the crop does not earn its place")
+    assert taken_out_text(study, "crop").endswith(
+        "(per seed: 1 fewer right, 1, 2 and 3 more right, 1 seed the same), so by the rule the crop does not earn its place")
     with pytest.raises(KeyError, match="it takes out EMA, crop"):
         taken_out_text(study, "rotation")
+
+
+def test_an_exercise_compares_two_widths_of_the_frontier_in_test_images():
+    from mnist_helpers.results import frontier_member_text
+
+    points = [{"width": 0.7, "params": 3898, "seeds": [0, 1, 2], "final_test_acc_mean": 99.28, "worst_last5_min_test_acc": 99.22},
+              {"width": 0.85, "params": 6073, "seeds": [0, 1, 2, 3, 4], "final_test_acc_mean": 99.47,
+               "worst_last5_min_test_acc": 99.40}]
+    assert "(19 fewer test images right than width 0.85's mean on seeds 0–4)" in frontier_member_text(points, 0.7, 0.85)
+    assert "(19 more test images right than width 0.7's mean on seeds 0–2)" in frontier_member_text(points, 0.85, 0.7)
+    assert "not on the frontier yet" in frontier_member_text(points, 0.5, 0.85)
