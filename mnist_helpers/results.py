@@ -453,10 +453,10 @@ def frontier_member_text(points, width: float, against: float) -> str:
         return f"width {width:g}: not on the frontier yet (python -m lab.frontier)"
     p, q = by_width[width], by_width[against]
     images = round((p["final_test_acc_mean"] - q["final_test_acc_mean"]) * 100)
-    compared = f"{abs(images)} {'more' if images >= 0 else 'fewer'} test images right than width {against:g}'s mean"
+    compared = (f"{abs(images)} {'more' if images >= 0 else 'fewer'} test images right than the frontier's width "
+                f"{against:g}, {q['final_test_acc_mean']:.2f}% on {seed_range(sorted(q['seeds']))}")
     return (f"width {width:g}: {p['params']:,} parameters, mean final {p['final_test_acc_mean']:.2f}% on "
-            f"{seed_range(sorted(p['seeds']))} ({compared} on {seed_range(sorted(q['seeds']))}), worst epoch of the "
-            f"last 5 {p['worst_last5_min_test_acc']:.2f}%")
+            f"{seed_range(sorted(p['seeds']))} ({compared}), worst epoch of the last 5 {p['worst_last5_min_test_acc']:.2f}%")
 
 
 def screen_table(screen: dict, names=None) -> str:

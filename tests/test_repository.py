@@ -520,6 +520,6 @@ def test_an_exercise_compares_two_widths_of_the_frontier_in_test_images():
     points = [{"width": 0.7, "params": 3898, "seeds": [0, 1, 2], "final_test_acc_mean": 99.28, "worst_last5_min_test_acc": 99.22},
               {"width": 0.85, "params": 6073, "seeds": [0, 1, 2, 3, 4], "final_test_acc_mean": 99.47,
                "worst_last5_min_test_acc": 99.40}]
-    assert "(19 fewer test images right than width 0.85's mean on seeds 0–4)" in frontier_member_text(points, 0.7, 0.85)
-    assert "(19 more test images right than width 0.7's mean on seeds 0–2)" in frontier_member_text(points, 0.85, 0.7)
+    assert "(19 fewer test images right than the frontier's width 0.85, 99.47% on seeds 0–4)" in frontier_member_text(points, 0.7, 0.85)
+    assert "(19 more test images right than the frontier's width 0.7, 99.28% on seeds 0–2)" in frontier_member_text(points, 0.85, 0.7)
     assert "not on the frontier yet" in frontier_member_text(points, 0.5, 0.85)
