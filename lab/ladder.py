@@ -207,8 +207,13 @@ def leave_one_out(part: str) -> list[dict]:
             for i, (change, edit) in enumerate(found)]
 
 
+def scaled_with_the_batch(r: dict, batch_size: int) -> float:
+    """Recipe ``r``'s peak rate for ``batch_size`` images a step instead of its own: the rate per image kept."""
+    return r["PEAK_LR"] * batch_size / r["BATCH_SIZE"]
+
+
 # The tuning study's changes: one setting of the recipe at a time (names of RECIPE_DEFAULTS or OPTIONAL_KEYS), or
-# two that go together
+# two that go together; a value may be a function of the recipe
 TUNINGS = (
     {"FLOOR_EPOCH": 10},    # five epochs at the floor instead of three: every epoch the target reads is settled
     {"FLOOR_EPOCH": 14},    # a longer cosine, one epoch at the floor
@@ -218,10 +223,10 @@ TUNINGS = (
     {"WARMUP_EPOCHS": 2},
     {"TRANSLATE": 1},       # a third kind of augmentation: shifts of up to 1 pixel along each axis, at no cost in time
     {"TRANSLATE": 2},
-    {"WEIGHT_DECAY": 5e-5},  # at the peak of 0.8, about the product of rate and decay of the common 0.1 and 5e-4
+    {"WEIGHT_DECAY": 5e-5},  # at Part-3's peak (0.8), about the product of rate and decay of the common 0.1 and 5e-4
     {"WEIGHT_DECAY": 2e-4},
     {"DEGREES": 10},        # a gentler rotation: the model fits its augmented training images less well than validation
-    {"BATCH_SIZE": 64, "PEAK_LR": 0.4},  # twice the steps in 15 epochs, at the rate scaled with the batch
+    {"BATCH_SIZE": 64, "PEAK_LR": lambda r: scaled_with_the_batch(r, 64)},  # twice the steps in 15 epochs
     # the layout within 8,000 parameters: Part-5's model (16 channels everywhere, pooled to 5x5 after one block),
     # with Part-3's stem (a 5x5 convolution and a max-pool) and with its own (a 5x5 convolution with stride 2)
     {"MODEL": "part5", "NET_ARGS": {"stem": "pool"}},
@@ -245,7 +250,8 @@ def tunings(part: str) -> list[dict]:
     if part != "part3":
         raise ValueError(f"no tuning study for {part!r}; use 'part3'")
     top = rungs(part)[-1]["recipe"]
-    changes = [change for change in TUNINGS if any(setting(top, name) != value for name, value in change.items())]
+    changes = [{name: value(top) if callable(value) else value for name, value in change.items()} for change in TUNINGS]
+    changes = [change for change in changes if any(setting(top, name) != value for name, value in change.items())]
     return [{"branch": i, "change": ", ".join(f"{name} {_shown(setting(top, name))} → {_shown(value)}"
                                               for name, value in change.items()),
              "base": 0, "recipe": recipe(**{**top, **change})}

@@ -145,12 +145,12 @@ def notebook_before_after_table(folder: Path) -> str:
     rows = [f"| revision | training + testing over {b['runs']['current'][0]['epochs']} epochs (s), each run | median (s) |",
             "|---|---|---:|"]
     for name, runs in b["runs"].items():
-        label = f"{b['current']} (now)" if name == "current" else name
+        label = f"{b['current']} (after)" if name == "current" else name
         seconds = [r["seconds"] for r in runs]
         rows.append(f"| {label} | {', '.join(f'{x:.1f}' for x in seconds)} | {statistics.median(seconds):.1f} |")
     steps = b["step_breakdown"]
     total = sum(steps["ms_per_step"].values())
-    rows += ["", f"**{b['part']} notebook, before / now: {b['speedup']:.2f}×** ({b['device']}, torch {b['torch_version']}; "
+    rows += ["", f"**{b['part']} notebook, before / after: {b['speedup']:.2f}×** ({b['device']}, torch {b['torch_version']}; "
                  f"`python -m lab.benchmarks.notebook_before_after --base {b['base']} --repeats {b['repeats']} --save`).", "",
              f"Where a training step of the current notebook goes (batch {steps['batch_size']}, "
              f"{steps['steps_per_epoch']} steps per epoch):", "", "| phase | ms per step | share |", "|---|---:|---:|"]

@@ -4,12 +4,13 @@
    the usual way to feed an MNIST model, the reference the others are measured against;
 2. batched: ``TensorLoader`` with uint8 tensors in memory + ``RandomRotateCrop`` (batched warps);
 3. batched + channels-last tensors;
-4. batched + channels-last + ``keep_freed_memory()``: what the Part-3 notebook runs.
+4. batched + channels-last + ``keep_freed_memory()``: how the Part-3 notebook feeds and runs its model.
 
 Each run is a fresh Python process (``keep_freed_memory`` is process-wide, and a fresh process
 leaves no warm caches behind), the configurations alternate, and each is repeated ``--repeats``
-times; the table reports the median. All use batch size 128, shuffling, SGD with momentum,
-random rotation ±15° and a 22x22 centre crop with p=0.1. Prints the seconds per epoch for each,
+times; the table reports the median. All take the same step, fixed here so that the timings compare across
+recipe changes: batch size 128, shuffling, SGD with Nesterov momentum, random rotation ±15° and a 22x22
+centre crop with p=0.1. Prints the seconds per epoch for each,
 then ``ratio: X.XX`` (row 2 over row 1) and ``ratio with CPU settings: X.XX`` (row 4 over row 1).
 
     python -m lab.benchmarks.cpu_pipeline [--repeats N] [--workers N] [--batches N] [--save]

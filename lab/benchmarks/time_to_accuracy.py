@@ -71,7 +71,7 @@ PART5_LEVERS = {  # Part-5's recipe with one lever changed, for its notebook's t
     "part5_pool": {**_PART5, "STEM": "pool"},
     "part5_part3_model": {**_PART5, "MODEL": "part3", "STEM": "pool"},  # Part-3's Net, trained by this recipe
     "part5_momentum": {**_PART5, "NESTEROV": False},  # plain momentum, as Part-3
-    "part5_augment": {**_PART5, "DEGREES": 15, "CROP_PROB": 0.1},  # Part-3's augmentation
+    "part5_augment": {**_PART5, "DEGREES": _PART3["DEGREES"], "CROP_PROB": _PART3["CROP_PROB"]},  # Part-3's augmentation
     "part5_1epoch": {**_PART5, "EPOCHS": 1, "FLOOR_EPOCH": 1, "WARMUP_EPOCHS": _PART5["WARMUP_EPOCHS"] / 2},
 }
 RECIPES.update(PART5_LEVERS)

@@ -33,12 +33,12 @@ def _pilot(pilots: dict, round_name: str, config: str) -> tuple[dict, str]:
 
 
 def build(results: Path, pilots: dict, screen: dict, lab: Path = RESULTS) -> dict:
-    now = load_results("part3_unpruned_seeds", results)
+    unpruned = load_results("part3_unpruned_seeds", results)
     no_gentle, before = load_results("part3_no_gentle_seeds", lab), load_results("part3_lr02_seeds", lab)
-    devices = sorted({run["device"] for run in now["per_seed"].values()})
+    devices = sorted({run["device"] for run in unpruned["per_seed"].values()})
     sweep = f"{', '.join(devices)}, the notebook itself (lab.sweep)"
     rows = [{"choice": "gentle last 5 epochs", "compared_with": "full augmentation to the end",
-             "with": _finals(now["per_seed"]), "without": _finals(no_gentle["per_seed"]), "measured_on": sweep},
+             "with": _finals(unpruned["per_seed"]), "without": _finals(no_gentle["per_seed"]), "measured_on": sweep},
             {"choice": "peak learning rate 0.8", "compared_with": "peak 0.2",
              "with": _finals(no_gentle["per_seed"]), "without": _finals(before["per_seed"]),
              "measured_on": f"{sweep}, both without the gentle epochs"}]

@@ -303,7 +303,8 @@ def train_grouped(cfg: dict, seeds: list[int], device: torch.device, max_batches
 
 
 def cpu_seconds(design: str, batch_size: int = 128, threads: int = 2) -> float:
-    """Seconds for one training epoch of the plain model on the CPU, with the notebook's loader and recipe."""
+    """Seconds for one training epoch of the plain model on the CPU, with the notebook's loader and the pilots' step
+    (Nesterov momentum, label smoothing 0.1, EMA 0.998)."""
     torch.set_num_threads(threads)
     model = plain_model(design).to(memory_format=torch.channels_last)
     images, labels = load_mnist_tensors("train")
