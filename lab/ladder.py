@@ -244,13 +244,18 @@ def _shown(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else json.dumps(value)
 
 
+def resolved(change: dict, r: dict) -> dict:
+    """A ``TUNINGS`` change with its values for recipe ``r`` (a value that is a function of the recipe, called)."""
+    return {name: value(r) if callable(value) else value for name, value in change.items()}
+
+
 def tunings(part: str) -> list[dict]:
     """``part``'s recipe with one change of ``TUNINGS``, as branches of its one rung (the recipe); a change the recipe
     already has is left out."""
     if part != "part3":
         raise ValueError(f"no tuning study for {part!r}; use 'part3'")
     top = rungs(part)[-1]["recipe"]
-    changes = [{name: value(top) if callable(value) else value for name, value in change.items()} for change in TUNINGS]
+    changes = [resolved(change, top) for change in TUNINGS]
     changes = [change for change in changes if any(setting(top, name) != value for name, value in change.items())]
     return [{"branch": i, "change": ", ".join(f"{name} {_shown(setting(top, name))} → {_shown(value)}"
                                               for name, value in change.items()),

@@ -264,8 +264,9 @@ def test_the_tuning_study_changes_one_setting_of_the_recipe_at_a_time():
     name, rungs, branches = ladder.study("part3", tune=True)
     top = rungs[0]["recipe"]
     assert name == "tuning_part3" and top == ladder.ladder_recipe("part3")
-    changes = [set(change) for change in ladder.TUNINGS  # a change the recipe already has is none
-               if any(ladder.setting(top, name) != (value(top) if callable(value) else value) for name, value in change.items())]
+    resolved = [ladder.resolved(change, top) for change in ladder.TUNINGS]
+    changes = [set(change) for change in resolved  # a change the recipe already has is none
+               if any(ladder.setting(top, name) != value for name, value in change.items())]
     assert {"BATCH_SIZE": 64, "PEAK_LR": top["PEAK_LR"] / 2} in [
         {k: b["recipe"][k] for k in ("BATCH_SIZE", "PEAK_LR")} for b in branches]  # the rate per image kept
     assert [_changed(top, b["recipe"]) for b in branches] == changes
